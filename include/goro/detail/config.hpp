@@ -1,0 +1,68 @@
+// config — compiler, sanitizer and annotation macros shared by every goro
+// header. Nothing here is part of the public API.
+#pragma once
+
+#include <cstddef>
+
+// ---- Sanitizers ------------------------------------------------------------
+#if defined(__SANITIZE_THREAD__)
+#define GORO_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GORO_TSAN 1
+#endif
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GORO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GORO_ASAN 1
+#endif
+#endif
+
+#ifndef GORO_TSAN
+#define GORO_TSAN 0
+#endif
+#ifndef GORO_ASAN
+#define GORO_ASAN 0
+#endif
+
+// ---- Function attributes ---------------------------------------------------
+#define GORO_NOINLINE __attribute__((noinline))
+#define GORO_ALWAYS_INLINE inline __attribute__((always_inline))
+#define GORO_LIKELY(x) __builtin_expect(!!(x), 1)
+#define GORO_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+// ---- Clang thread-safety annotations (-Wthread-safety) ---------------------
+#if defined(__clang__)
+#define GORO_TSA(x) __attribute__((x))
+#else
+#define GORO_TSA(x)
+#endif
+#define GORO_CAPABILITY(x) GORO_TSA(capability(x))
+#define GORO_GUARDED_BY(x) GORO_TSA(guarded_by(x))
+#define GORO_PT_GUARDED_BY(x) GORO_TSA(pt_guarded_by(x))
+#define GORO_REQUIRES(...) GORO_TSA(requires_capability(__VA_ARGS__))
+#define GORO_ACQUIRE(...) GORO_TSA(acquire_capability(__VA_ARGS__))
+#define GORO_RELEASE(...) GORO_TSA(release_capability(__VA_ARGS__))
+#define GORO_TRY_ACQUIRE(...) GORO_TSA(try_acquire_capability(__VA_ARGS__))
+#define GORO_EXCLUDES(...) GORO_TSA(locks_excluded(__VA_ARGS__))
+#define GORO_NO_TSA GORO_TSA(no_thread_safety_analysis)
+
+namespace goro::detail {
+
+// One cache line; shared-but-independent fields are padded to it so that
+// two Ps never write the same line (false sharing).
+inline constexpr std::size_t cache_line = 64;
+
+// A pause for spin loops (Go: procyield).
+GORO_ALWAYS_INLINE void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+}  // namespace goro::detail

@@ -1,0 +1,116 @@
+// G — a goroutine: its stack, saved context, status, id, wait reason and
+// creation site. (The runtime's vocabulary, as in Go: G is a goroutine, M an
+// OS thread, P a processor — the right to run Gs; see processor.hpp.)
+//
+// A G lives at the top of its own stack, with the goroutine's function
+// object inside it (larger ones go to the heap), so spawning allocates
+// nothing but a (usually warm, pooled) stack. When the goroutine finishes,
+// the G is dead, its context is left suspended in goroutine_entry's loop,
+// and stack, G and context are reused together by a later spawn.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <source_location>
+
+#include "context.hpp"
+#include "stack.hpp"
+
+namespace goro::detail {
+
+struct Runtime;
+
+enum class GStatus : std::uint8_t {
+  dead = 0,  // zero: a never-used stack slot reads as dead
+  runnable,
+  running,
+  waiting,
+  blocking,  // inside goro::blocking (Go: _Gsyscall)
+};
+
+// Why a goroutine waits; shown by goro::dump (Go: waitReason).
+enum class WaitReason : std::uint8_t {
+  none,
+  sleep,
+  chan_receive,
+  chan_send,
+  chan_receive_nil,
+  chan_send_nil,
+  select,
+  select_no_cases,
+  sync_mutex_lock,
+  sync_rwmutex_lock,
+  sync_rwmutex_rlock,
+  sync_waitgroup_wait,
+  sync_cond_wait,
+  sync_once,
+  semaphore,
+  blocking,
+};
+
+inline const char* to_string(WaitReason r) noexcept {
+  switch (r) {
+    case WaitReason::none: return "runnable";
+    case WaitReason::sleep: return "sleep";
+    case WaitReason::chan_receive: return "chan receive";
+    case WaitReason::chan_send: return "chan send";
+    case WaitReason::chan_receive_nil: return "chan receive (nil chan)";
+    case WaitReason::chan_send_nil: return "chan send (nil chan)";
+    case WaitReason::select: return "select";
+    case WaitReason::select_no_cases: return "select (no cases)";
+    case WaitReason::sync_mutex_lock: return "sync.Mutex.Lock";
+    case WaitReason::sync_rwmutex_lock: return "sync.RWMutex.Lock";
+    case WaitReason::sync_rwmutex_rlock: return "sync.RWMutex.RLock";
+    case WaitReason::sync_waitgroup_wait: return "sync.WaitGroup.Wait";
+    case WaitReason::sync_cond_wait: return "sync.Cond.Wait";
+    case WaitReason::sync_once: return "sync.Once.Do";
+    case WaitReason::semaphore: return "semacquire";
+    case WaitReason::blocking: return "syscall";
+  }
+  return "?";
+}
+
+// The C++ runtime's per-thread exception state (__cxa_eh_globals: the stack
+// of caught exceptions and the uncaught count). It belongs to the goroutine,
+// not the thread: a goroutine that switches inside a catch block and resumes
+// on another thread must still see its own std::current_exception().
+struct EhState {
+  void* caught = nullptr;
+  unsigned int uncaught = 0;
+};
+
+// Invariants:
+// - status: written by whoever owns the G's state transition (the M running
+//   it, or the waker in ready()); read racily only by dump and deadlock checks.
+// - ctx: written by the context that switched away from this G (after the
+//   switch), read by the M that resumes it; the run queues' release/acquire
+//   publish it.
+// - everything else: written at creation, or only by the G itself.
+struct alignas(cache_line) G {
+  static constexpr std::uint64_t initialized = 0x676f726f2d472121ULL;  // "goro-G!!"
+  static constexpr std::size_t inline_fn_size = 128;
+
+  std::atomic<GStatus> status{GStatus::dead};
+  std::uint64_t magic = initialized;  // a fresh (zeroed) stack slot reads 0
+  WaitReason wait_reason = WaitReason::none;
+  bool is_main = false;          // goroutine 1 under goro::run
+  std::uint64_t id = 0;
+  std::int64_t wait_since = 0;   // monotonic ns when it last parked
+  Runtime* rt = nullptr;
+  G* sched_link = nullptr;       // global run queue link (under the scheduler lock)
+  Context ctx;
+  Stack stack;
+  SanitizerFiber san;
+  EhState eh;
+  void* fn = nullptr;            // the goroutine's function object
+  void (*invoke)(void*) = nullptr;
+  void (*destroy)(void*) noexcept = nullptr;
+  std::source_location created;
+  // Wake-up parameter passed by the waker (select's case index, a
+  // semaphore's hand-off ticket, a channel's "closed" flag).
+  std::uintptr_t param = 0;
+  std::uint64_t rand_state = 0;  // for select's random poll order
+  alignas(16) unsigned char fn_storage[inline_fn_size];
+};
+
+}  // namespace goro::detail

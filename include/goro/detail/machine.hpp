@@ -1,0 +1,97 @@
+// M — an OS thread of the runtime. It runs goroutines only while it holds a
+// P; without one it parks on its Parker. Its own stack runs the scheduling
+// loop (Go's g0); goroutines switch to it only when their P has nothing else
+// to run, otherwise they switch directly to the next goroutine.
+#pragma once
+
+#include <cxxabi.h>
+
+#include <cstdint>
+#include <thread>
+
+#include "context.hpp"
+#include "goroutine.hpp"
+#include "parker.hpp"
+
+namespace goro::detail {
+
+struct P;
+struct Runtime;
+
+// Work left for the context that a switch lands in, to be done once the
+// previous goroutine's context has been saved (Go: the unlockf of gopark,
+// run on g0 after mcall; here it runs on whatever context comes next).
+enum class Pending : std::uint8_t {
+  none,
+  park,     // run unlockf(prev, arg); if it returns false, prev is ready again
+  requeue,  // prev yielded: put it back in the run queue
+  exited,   // prev finished: destroy its sanitizer fiber
+};
+
+// Invariants: every field is touched only by the thread running this M,
+// except `nextp` (written by the M that wakes it, before unpark) and
+// `idle_link` (under the scheduler lock).
+struct M {
+  Runtime* rt = nullptr;
+  int id = 0;
+  P* p = nullptr;      // the P held, or null
+  P* nextp = nullptr;  // P handed over by startm, taken after unpark
+  G* curg = nullptr;   // running goroutine; null while on the scheduling stack
+  Context g0;          // the scheduling context, saved while a G runs
+  SanitizerFiber g0_san;
+  EhState g0_eh;
+  bool spinning = false;  // looking for work (counted in Runtime::nmspinning)
+  bool exiting = false;
+  Parker parker;
+  std::thread thread;
+  std::int64_t idle_since = 0;
+
+  // Post-switch work (see Pending).
+  G* prev = nullptr;
+  Pending pending = Pending::none;
+  bool (*unlockf)(G*, void*) = nullptr;
+  void* unlock_arg = nullptr;
+  SanitizerFiber dead_san;
+
+  std::uint64_t rand_state = 0x9e3779b97f4a7c15ULL;
+
+  std::uint32_t fastrand() noexcept {
+    // wyrand; good enough for victim order and select's poll order.
+    rand_state += 0xa0761d6478bd642fULL;
+    const __uint128_t r = static_cast<__uint128_t>(rand_state) * (rand_state ^ 0xe7037ed1a0b428dbULL);
+    return static_cast<std::uint32_t>((r >> 64) ^ r);
+  }
+};
+
+// The M of the calling thread (null on a plain thread). A goroutine may
+// resume on another thread after any switch, and compilers cache the
+// address of a thread_local within a function, so every read goes through
+// this non-inlined, side-effecting accessor.
+inline thread_local M* tls_m = nullptr;
+
+GORO_NOINLINE inline M* current_m() noexcept {
+  asm volatile("" ::: "memory");
+  return tls_m;
+}
+
+GORO_NOINLINE inline void set_current_m(M* m) noexcept {
+  asm volatile("" ::: "memory");
+  tls_m = m;
+}
+
+// The running goroutine, or null on a plain thread (or an M's scheduling stack).
+inline G* current_g() noexcept {
+  M* m = current_m();
+  return m ? m->curg : nullptr;
+}
+
+// Swaps the thread's C++ exception state: saves it into `save`, installs `load`.
+GORO_NOINLINE inline void eh_switch(EhState& save, const EhState& load) noexcept {
+  asm volatile("" ::: "memory");
+  static_assert(sizeof(EhState) == 2 * sizeof(void*));
+  auto* globals = reinterpret_cast<EhState*>(abi::__cxa_get_globals());
+  save = *globals;
+  *globals = load;
+}
+
+}  // namespace goro::detail

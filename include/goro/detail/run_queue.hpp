@@ -1,0 +1,172 @@
+// RunQueue — a P's local queue of runnable Gs: a bounded ring of 256 slots
+// that only the owning P pushes to and that any P may take from (stealing),
+// plus the `runnext` slot. Go: runqput/runqget/runqgrab/runqsteal in proc.go.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <time.h>
+
+#include "config.hpp"
+#include "goroutine.hpp"
+
+namespace goro::detail {
+
+// Invariants:
+// - tail: written only by the owner (release), read by stealers (acquire).
+// - head: advanced by CAS by the owner and by stealers; a successful CAS
+//   claims the slots between the old and new head.
+// - slots: written only by the owner at [tail] before publishing tail;
+//   read speculatively by consumers and validated by the head CAS (hence
+//   relaxed atomics: a torn read is discarded, never used).
+// - runnext: a G readied by the running G; it runs next and inherits the
+//   time slice. Swapped by CAS by the owner and by stealers.
+class RunQueue {
+ public:
+  static constexpr std::uint32_t capacity = 256;
+
+  bool empty() const noexcept {
+    // Go: runqempty — a consistent snapshot where head == tail and no runnext.
+    for (;;) {
+      const std::uint32_t h = head_.load(std::memory_order_acquire);
+      const std::uint32_t t = tail_.load(std::memory_order_acquire);
+      G* next = runnext_.load(std::memory_order_acquire);
+      if (tail_.load(std::memory_order_acquire) == t) return h == t && next == nullptr;
+    }
+  }
+
+  std::uint32_t size() const noexcept {
+    return tail_.load(std::memory_order_acquire) - head_.load(std::memory_order_acquire);
+  }
+
+  // Owner only. Puts g in runnext (kicking the old runnext to the tail) or at
+  // the tail. If the ring is full, moves half of it plus g to `overflow`
+  // (a callable taking (G** batch, uint32_t n)) — the global queue.
+  template <class Overflow>
+  void put(G* g, bool next, Overflow&& overflow) noexcept {
+    if (next) {
+      // Memory ordering: acq_rel — release publishes g's saved state to the
+      // consumer that takes it; acquire is not needed for the old value's
+      // contents (it was put by us) but harmless.
+      G* old = runnext_.exchange(g, std::memory_order_acq_rel);
+      if (old == nullptr) return;
+      g = old;
+    }
+    for (;;) {
+      const std::uint32_t h = head_.load(std::memory_order_acquire);  // sync with consumers
+      const std::uint32_t t = tail_.load(std::memory_order_relaxed);  // only we write it
+      if (t - h < capacity) {
+        slots_[t % capacity].store(g, std::memory_order_relaxed);
+        // Memory ordering: release makes the slot (and g's state) visible
+        // to the consumer that acquires tail.
+        tail_.store(t + 1, std::memory_order_release);
+        return;
+      }
+      if (put_slow(g, h, t, overflow)) return;
+    }
+  }
+
+  // Owner only. Returns the next G and whether it inherits the time slice.
+  G* get(bool* inherit) noexcept {
+    G* next = runnext_.load(std::memory_order_relaxed);
+    // Memory ordering: acquire pairs with the release in put().
+    if (next != nullptr && runnext_.compare_exchange_strong(next, nullptr, std::memory_order_acquire)) {
+      *inherit = true;
+      return next;
+    }
+    *inherit = false;
+    for (;;) {
+      std::uint32_t h = head_.load(std::memory_order_acquire);
+      const std::uint32_t t = tail_.load(std::memory_order_relaxed);
+      if (t == h) return nullptr;
+      G* g = slots_[h % capacity].load(std::memory_order_relaxed);
+      // Memory ordering: release, so that a put() that acquires head knows
+      // the slot has been read before overwriting it.
+      if (head_.compare_exchange_weak(h, h + 1, std::memory_order_release,
+                                      std::memory_order_relaxed))
+        return g;
+    }
+  }
+
+  // Owner only. Moves all Gs out (runnext first) for a P being torn down.
+  template <class Fn>
+  void drain(Fn&& fn) noexcept {
+    bool inherit;
+    while (G* g = get(&inherit)) fn(g);
+  }
+
+  // Thief side (Go: runqsteal). Steals about half of victim's Gs into this
+  // queue (this must be the caller's own, empty-ish queue) and returns one of
+  // them to run, or nullptr.
+  G* steal_from(RunQueue& victim, bool steal_runnext, bool victim_running) noexcept {
+    const std::uint32_t t = tail_.load(std::memory_order_relaxed);
+    std::uint32_t n = victim.grab(slots_, t, steal_runnext, victim_running);
+    if (n == 0) return nullptr;
+    --n;
+    G* g = slots_[(t + n) % capacity].load(std::memory_order_relaxed);
+    if (n == 0) return g;
+    // Memory ordering: release publishes the stolen slots to our consumers.
+    tail_.store(t + n, std::memory_order_release);
+    return g;
+  }
+
+ private:
+  template <class Overflow>
+  bool put_slow(G* g, std::uint32_t h, std::uint32_t t, Overflow&& overflow) noexcept {
+    // Go: runqputslow — move half the ring plus g to the global queue.
+    G* batch[capacity / 2 + 1];
+    std::uint32_t n = (t - h) / 2;
+    for (std::uint32_t i = 0; i < n; ++i) batch[i] = slots_[(h + i) % capacity].load(std::memory_order_relaxed);
+    // Memory ordering: release — we read the slots before giving them up.
+    if (!head_.compare_exchange_strong(h, h + n, std::memory_order_release, std::memory_order_relaxed))
+      return false;
+    batch[n++] = g;
+    overflow(batch, n);
+    return true;
+  }
+
+  // Go: runqgrab. Copies up to half of this queue into `out` starting at
+  // out_head; returns how many.
+  std::uint32_t grab(std::atomic<G*>* out, std::uint32_t out_head, bool steal_runnext,
+                     bool running) noexcept {
+    for (;;) {
+      std::uint32_t h = head_.load(std::memory_order_acquire);
+      const std::uint32_t t = tail_.load(std::memory_order_acquire);
+      std::uint32_t n = t - h;
+      n = n - n / 2;
+      if (n == 0) {
+        if (steal_runnext) {
+          G* next = runnext_.load(std::memory_order_acquire);
+          if (next != nullptr) {
+            if (running) {
+              // The owner is about to schedule its runnext (a ping-pong
+              // partner): give it a moment rather than thrash. Go sleeps 3 µs.
+              timespec ts{0, 3000};
+              ::nanosleep(&ts, nullptr);
+            }
+            if (!runnext_.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) continue;
+            out[out_head % capacity].store(next, std::memory_order_relaxed);
+            return 1;
+          }
+        }
+        return 0;
+      }
+      if (n > capacity / 2) continue;  // read inconsistent h and t
+      for (std::uint32_t i = 0; i < n; ++i) {
+        out[(out_head + i) % capacity].store(slots_[(h + i) % capacity].load(std::memory_order_relaxed),
+                                             std::memory_order_relaxed);
+      }
+      // Memory ordering: acq_rel — acquire: the slots we copied were
+      // published before tail; release: tell put() the slots are free.
+      if (head_.compare_exchange_strong(h, h + n, std::memory_order_acq_rel, std::memory_order_relaxed))
+        return n;
+    }
+  }
+
+  alignas(cache_line) std::atomic<std::uint32_t> head_{0};
+  alignas(cache_line) std::atomic<std::uint32_t> tail_{0};
+  alignas(cache_line) std::atomic<G*> runnext_{nullptr};
+  alignas(cache_line) std::atomic<G*> slots_[capacity] = {};
+};
+
+}  // namespace goro::detail

@@ -1,0 +1,65 @@
+// Spinlock — a tiny test-and-test-and-set lock for goro's internal critical
+// sections, which are a handful of instructions long (queue links, timer heap
+// pushes). It never parks: holding it across a goroutine switch or a system
+// call is a bug. Use goro::Mutex in user code.
+#pragma once
+
+#include <atomic>
+#include <sched.h>
+
+#include "config.hpp"
+
+namespace goro::detail {
+
+class GORO_CAPABILITY("mutex") Spinlock {
+ public:
+  void lock() noexcept GORO_ACQUIRE() {
+    // Memory ordering: acquire pairs with unlock's release, so everything
+    // the previous holder wrote is visible to us.
+    if (GORO_LIKELY(!locked_.exchange(true, std::memory_order_acquire))) return;
+    lock_slow();
+  }
+
+  bool try_lock() noexcept GORO_TRY_ACQUIRE(true) {
+    return !locked_.load(std::memory_order_relaxed) &&
+           !locked_.exchange(true, std::memory_order_acquire);
+  }
+
+  void unlock() noexcept GORO_RELEASE() {
+    // Memory ordering: release publishes the critical section.
+    locked_.store(false, std::memory_order_release);
+  }
+
+ private:
+  GORO_NOINLINE void lock_slow() noexcept {
+    for (unsigned spins = 0;; ++spins) {
+      // Test before test-and-set: spin on a shared read, not on writes.
+      while (locked_.load(std::memory_order_relaxed)) {
+        if (spins++ < 64) {
+          cpu_relax();
+        } else {
+          // The holder may have been preempted by the OS: let it run.
+          ::sched_yield();
+        }
+      }
+      if (!locked_.exchange(true, std::memory_order_acquire)) return;
+    }
+  }
+
+  std::atomic<bool> locked_{false};
+};
+
+// RAII guard usable with the thread-safety analysis (std::lock_guard is not
+// annotated in libstdc++).
+class GORO_TSA(scoped_lockable) SpinGuard {
+ public:
+  explicit SpinGuard(Spinlock& l) noexcept GORO_ACQUIRE(l) : l_(l) { l_.lock(); }
+  ~SpinGuard() GORO_RELEASE() { l_.unlock(); }
+  SpinGuard(const SpinGuard&) = delete;
+  SpinGuard& operator=(const SpinGuard&) = delete;
+
+ private:
+  Spinlock& l_;
+};
+
+}  // namespace goro::detail

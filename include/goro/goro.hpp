@@ -1,0 +1,9 @@
+// goro — Go's concurrency model for C++20: goroutines, a work-stealing M:N
+// scheduler, sync primitives, channels, select and contexts. This header
+// includes everything; each concept also has its own header.
+#pragma once
+
+#include "go.hpp"
+#include "options.hpp"
+#include "scheduler.hpp"
+#include "time.hpp"

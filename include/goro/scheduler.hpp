@@ -1,0 +1,128 @@
+// Scheduler — a goro runtime: `procs` processors running goroutines on a
+// pool of OS threads, with work stealing between them (Go's G/M/P model; see
+// detail/processor.hpp). Most programs never name one: goro::go and
+// goro::run use the default runtime, started lazily on first use and sized by
+// $GORO_MAXPROCS / $GOMAXPROCS / the CPU count. Name one for tests and
+// embedding:
+//
+//   goro::Scheduler s{goro::Options{.procs = 4}};
+//   s.go([] { ... });   // goroutines may spawn more with goro::go
+//   // ~Scheduler waits for every goroutine of s to finish (like std::jthread)
+//
+// Thread-safety: every member may be called from any thread or goroutine.
+// Destroying a Scheduler from one of its own goroutines is a fatal error.
+#pragma once
+
+#include <exception>
+#include <functional>
+#include <optional>
+#include <source_location>
+#include <type_traits>
+#include <utility>
+
+#include "detail/diagnostics.hpp"
+#include "detail/processor.hpp"
+#include "options.hpp"
+
+namespace goro {
+
+namespace detail {
+
+// The default runtime: created on first use, never destroyed (when main
+// returns the program ends, goroutines or not — as in Go).
+inline Runtime* default_runtime() {
+  static Runtime* rt = [] {
+    auto* r = new Runtime(Options{});
+    install_process_hooks(r);
+    return r;
+  }();
+  return rt;
+}
+
+// The runtime of the calling goroutine (or M), else the default one.
+inline Runtime* current_runtime() {
+  M* m = current_m();
+  return m ? m->rt : default_runtime();
+}
+
+// Decay-copies f and args into one callable, like std::thread.
+template <class F, class... Args>
+auto bind_task(F&& f, Args&&... args) {
+  return [fn = std::decay_t<F>(std::forward<F>(f)),
+          ... a = std::decay_t<Args>(std::forward<Args>(args))]() mutable {
+    std::invoke(std::move(fn), std::move(a)...);
+  };
+}
+
+}  // namespace detail
+
+class Scheduler {
+ public:
+  explicit Scheduler(const Options& options = {}) : rt_(new detail::Runtime(options)) {}
+  ~Scheduler() { delete rt_; }
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Starts f(args...) as a goroutine of this scheduler.
+  template <class F>
+  void go(F&& f, std::source_location loc = std::source_location::current()) {
+    detail::spawn(rt_, detail::bind_task(std::forward<F>(f)), loc);
+  }
+  template <class F, class Arg, class... Args>
+  void go(F&& f, Arg&& arg, Args&&... args) {
+    detail::spawn(rt_, detail::bind_task(std::forward<F>(f), std::forward<Arg>(arg), std::forward<Args>(args)...),
+                  std::source_location::current());
+  }
+
+  // Number of processors (Go's GOMAXPROCS).
+  int procs() const noexcept { return rt_->nprocs; }
+
+  // Goroutines started on this scheduler that have not finished.
+  int num_goroutine() const noexcept { return static_cast<int>(rt_->live.load(std::memory_order_relaxed)); }
+
+  detail::Runtime* runtime() const noexcept { return rt_; }
+
+ private:
+  detail::Runtime* rt_;
+};
+
+// Number of live goroutines of the caller's runtime (Go: runtime.NumGoroutine).
+inline int num_goroutine() noexcept {
+  return static_cast<int>(detail::current_runtime()->live.load(std::memory_order_relaxed));
+}
+
+// Number of processors of the caller's runtime (Go: runtime.GOMAXPROCS(0)).
+inline int procs() noexcept { return detail::current_runtime()->nprocs; }
+
+// Go's main: runs fn() as a goroutine on the default runtime, blocks the
+// calling thread until it returns, and returns its result (an exception it
+// throws is rethrown here). Deadlock detection watches this goroutine: if it
+// and every other goroutine are blocked with nothing that could wake them,
+// the program ends with Go's `all goroutines are asleep - deadlock!`.
+// Called from a goroutine, it just calls fn().
+template <class F>
+auto run(F&& fn, std::source_location loc = std::source_location::current()) -> std::invoke_result_t<F&> {
+  using R = std::invoke_result_t<F&>;
+  if (detail::current_g()) return fn();
+  detail::Runtime* rt = detail::default_runtime();
+  std::conditional_t<std::is_void_v<R>, bool, std::optional<R>> result{};
+  std::exception_ptr error;
+  detail::Parker done;
+  detail::spawn_main(rt, [&] {
+    try {
+      if constexpr (std::is_void_v<R>) {
+        fn();
+      } else {
+        result.emplace(fn());
+      }
+    } catch (...) {
+      error = std::current_exception();
+    }
+    done.unpark();
+  }, loc);
+  done.park();
+  if (error) std::rethrow_exception(error);
+  if constexpr (!std::is_void_v<R>) return std::move(*result);
+}
+
+}  // namespace goro
