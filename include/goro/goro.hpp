@@ -3,7 +3,10 @@
 // includes everything; each concept also has its own header.
 #pragma once
 
+#include "chan.hpp"
+#include "context.hpp"
 #include "go.hpp"
 #include "options.hpp"
 #include "scheduler.hpp"
+#include "select.hpp"
 #include "time.hpp"

@@ -1,17 +1,29 @@
-// time — sleeping. goro::sleep_for and goro::sleep_until park the calling
-// goroutine on a runtime timer: no thread is blocked, and 10,000 goroutines
-// sleeping 100 ms cost no more than their stacks. From a plain thread they
-// sleep the thread. A duration <= 0 (or a time already past) returns at once,
-// as Go's time.Sleep does.
+// time — sleeping and timer channels, driven by the runtime's timers (no
+// thread is blocked: 10,000 goroutines sleeping 100 ms cost their stacks).
 //
-//   goro::sleep_for(100ms);  // Go: time.Sleep(100 * time.Millisecond)
+//   goro::sleep_for(100ms);          // Go: time.Sleep(100 * time.Millisecond)
+//   auto timeout = goro::after(1s);  // Go: time.After(time.Second)
+//   auto ticks = goro::tick(100ms);  // Go: time.Tick(100 * time.Millisecond)
+//   goro::Timer t(2s);               // Go: time.NewTimer; t.c(), t.stop(), t.reset(d)
+//
+// From a plain thread, sleep_for/sleep_until sleep the thread; timer
+// channels work from anywhere (they run on the default runtime if the caller
+// is not a goroutine). A duration <= 0 returns at once (sleep) or fires at
+// once (after, Timer), as in Go. Timer channels have capacity 1 and drop a
+// tick nobody has received, as Go's do.
 #pragma once
 
 #include <chrono>
 #include <thread>
 
+#include <functional>
+#include <memory>
+#include <stdexcept>
+
+#include "chan.hpp"
 #include "detail/processor.hpp"
 #include "detail/wait_queue.hpp"
+#include "scheduler.hpp"
 
 namespace goro {
 
@@ -59,5 +71,133 @@ void sleep_for(std::chrono::duration<Rep, Period> d) {
   sleep_until(std::chrono::steady_clock::now() +
               std::chrono::ceil<std::chrono::steady_clock::duration>(d));
 }
+
+using Clock = std::chrono::steady_clock;
+
+namespace detail {
+
+// A runtime timer that sends the time on a channel (Go: the timer behind
+// time.After, time.Tick and time.Timer).
+//
+// Invariants: `self` keeps the state alive while the timer is armed; it is
+// taken (under `lock`) by exactly one of: the one-shot firing, a successful
+// stop, or the ticker noticing that nobody holds its channel any more.
+struct ChanTimer : std::enable_shared_from_this<ChanTimer> {
+  Timer timer;
+  Chan<Clock::time_point> ch{1};
+  Runtime* rt = nullptr;
+  std::function<void()> callback;  // set: call it instead of sending (context deadlines)
+  Spinlock lock;
+  std::shared_ptr<ChanTimer> self GORO_GUARDED_BY(lock);
+
+  static void fire(Timer* t) {
+    auto* s = static_cast<ChanTimer*>(t->arg);
+    std::shared_ptr<ChanTimer> release;  // destroyed last, after we are done with *s
+    if (t->period == 0) {
+      SpinGuard g(s->lock);
+      release = std::move(s->self);
+    } else if (s->ch.use_count() == 1) {
+      // A ticker whose channel nobody can receive from any more.
+      remove_timer(t);
+      SpinGuard g(s->lock);
+      release = std::move(s->self);
+      return;
+    }
+    if (s->callback) {
+      s->callback();
+    } else {
+      s->ch.try_send(Clock::now());  // full: drop the tick, like Go's sendTime
+    }
+  }
+
+  static std::shared_ptr<ChanTimer> make(Clock::duration d, Clock::duration period,
+                                         std::function<void()> callback = {}) {
+    auto s = std::make_shared<ChanTimer>();
+    s->callback = std::move(callback);
+    s->rt = current_runtime();
+    s->timer.fire = &fire;
+    s->timer.arg = s.get();
+    s->timer.period = std::chrono::duration_cast<std::chrono::nanoseconds>(period).count();
+    s->arm(d);
+    return s;
+  }
+
+  void arm(Clock::duration d) {
+    if (d <= Clock::duration::zero() && timer.period == 0) {
+      if (callback) callback();
+      else ch.try_send(Clock::now());
+      return;
+    }
+    {
+      SpinGuard g(lock);
+      self = shared_from_this();
+    }
+    timer.when = nanotime() + std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+    M* m = current_m();
+    P* p = (m && m->rt == rt && m->p) ? m->p : some_p();
+    add_timer(rt, p, &timer);
+  }
+
+  // True if the timer was armed and is now stopped before firing.
+  bool stop() {
+    if (!remove_timer(&timer)) return false;
+    std::shared_ptr<ChanTimer> release;
+    SpinGuard g(lock);
+    release = std::move(self);
+    return true;
+  }
+
+ private:
+  // A P for a timer armed from outside the runtime (round robin).
+  P* some_p() const {
+    static std::atomic<unsigned> next{0};
+    const unsigned i = next.fetch_add(1, std::memory_order_relaxed) % static_cast<unsigned>(rt->nprocs);
+    return rt->allp[i].get();
+  }
+};
+
+}  // namespace detail
+
+// Go: time.After(d). A channel that receives the time once, after d.
+inline Chan<Clock::time_point> after(Clock::duration d) {
+  return detail::ChanTimer::make(d, Clock::duration::zero())->ch;
+}
+
+// Go: time.Tick(d). A channel that receives the time every d. The ticker
+// stops by itself once nobody holds the channel. d must be positive.
+inline Chan<Clock::time_point> tick(Clock::duration d) {
+  if (d <= Clock::duration::zero()) throw std::invalid_argument("goro::tick: non-positive interval");
+  return detail::ChanTimer::make(d, d)->ch;
+}
+
+// Go: time.Timer. Sends the time on c() once, after the duration. With Go
+// 1.23's semantics: after stop() or reset() returns, no stale value from
+// before the call can be received.
+class Timer {
+ public:
+  explicit Timer(Clock::duration d) : state_(detail::ChanTimer::make(d, Clock::duration::zero())) {}
+  ~Timer() { state_->stop(); }
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+
+  const Chan<Clock::time_point>& c() const noexcept { return state_->ch; }
+
+  // Prevents the timer from firing. Returns false if it already fired or was stopped.
+  bool stop() {
+    const bool was_active = state_->stop();
+    state_->ch.try_recv();  // discard a value sent before the stop
+    return was_active;
+  }
+
+  // Re-arms the timer to fire after d. Returns true if it was still active.
+  bool reset(Clock::duration d) {
+    const bool was_active = stop();
+    state_->arm(d);
+    return was_active;
+  }
+
+ private:
+  std::shared_ptr<detail::ChanTimer> state_;
+};
 
 }  // namespace goro

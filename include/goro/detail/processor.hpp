@@ -462,6 +462,35 @@ inline void yield_current() {
 }
 
 // ---------------------------------------------------------------------------
+// Active spinning for sync.Mutex. Go: sync_runtime_canSpin / doSpin.
+
+inline int ncpu() noexcept {
+  static const int n = [] {
+    const unsigned hc = std::thread::hardware_concurrency();
+    return hc > 0 ? static_cast<int>(hc) : 1;
+  }();
+  return n;
+}
+
+// Spinning makes sense only on a multicore machine, when other Ps are
+// running (one of them may release the lock soon), and when this P has no
+// other work; and only a few times.
+inline bool can_spin(int iter) noexcept {
+  if (iter >= 4 || ncpu() <= 1) return false;
+  M* m = current_m();
+  if (!m || !m->p) return true;  // a plain thread: a few short spins
+  Runtime* rt = m->rt;
+  if (rt->nprocs <= rt->npidle.load(std::memory_order_relaxed) +
+                        rt->nmspinning.load(std::memory_order_relaxed) + 1)
+    return false;
+  return m->p->runq.empty();
+}
+
+inline void do_spin() noexcept {
+  for (int i = 0; i < 30; ++i) cpu_relax();
+}
+
+// ---------------------------------------------------------------------------
 // Creating and finishing goroutines. Go: newproc / goexit.
 
 [[noreturn]] void uncaught_exception(G* g, std::exception_ptr e);

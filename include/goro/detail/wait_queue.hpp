@@ -40,6 +40,7 @@ struct Waiter {
     if (cur) g = cur;
     else parker = &thread_parker();
   }
+  Waiter(G* cur, Parker* p) noexcept : g(cur), parker(p) {}
   Waiter(const Waiter&) = delete;
   Waiter& operator=(const Waiter&) = delete;
 
