@@ -16,9 +16,9 @@
 // the place the goroutine was created, then calls std::terminate.
 #pragma once
 
-#include <source_location>
 #include <utility>
 
+#include "detail/source_location.hpp"
 #include "scheduler.hpp"
 
 namespace goro {
@@ -27,7 +27,7 @@ namespace goro {
 // the caller's source location after a parameter pack (for goro::dump).
 template <class F, class... Args>
 struct go {
-  explicit go(F&& f, Args&&... args, std::source_location loc = std::source_location::current()) {
+  explicit go(F&& f, Args&&... args, detail::SourceLocation loc = detail::SourceLocation::current()) {
     detail::spawn(detail::current_runtime(),
                   detail::bind_task(std::forward<F>(f), std::forward<Args>(args)...), loc);
   }

@@ -3,6 +3,7 @@
 // includes everything; each concept also has its own header.
 #pragma once
 
+#include "blocking.hpp"
 #include "chan.hpp"
 #include "context.hpp"
 #include "go.hpp"

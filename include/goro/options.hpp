@@ -25,6 +25,10 @@ struct Options {
   // the program fails with a clear fatal error instead of exhausting the OS.
   int max_threads = 10000;
 
+  // An OS thread left idle this long (after goro::blocking calls needed
+  // extra threads) exits; the runtime keeps at least `procs` threads.
+  int idle_thread_timeout_ms = 10'000;
+
   // Non-zero: shuffle scheduling decisions with this seed, to flush out
   // ordering bugs in tests. Reproducible with procs = 1.
   std::uint64_t randomize = 0;

@@ -16,10 +16,10 @@
 #include <exception>
 #include <functional>
 #include <optional>
-#include <source_location>
 #include <type_traits>
 #include <utility>
 
+#include "detail/source_location.hpp"
 #include "detail/diagnostics.hpp"
 #include "detail/processor.hpp"
 #include "options.hpp"
@@ -65,13 +65,13 @@ class Scheduler {
 
   // Starts f(args...) as a goroutine of this scheduler.
   template <class F>
-  void go(F&& f, std::source_location loc = std::source_location::current()) {
+  void go(F&& f, detail::SourceLocation loc = detail::SourceLocation::current()) {
     detail::spawn(rt_, detail::bind_task(std::forward<F>(f)), loc);
   }
   template <class F, class Arg, class... Args>
   void go(F&& f, Arg&& arg, Args&&... args) {
     detail::spawn(rt_, detail::bind_task(std::forward<F>(f), std::forward<Arg>(arg), std::forward<Args>(args)...),
-                  std::source_location::current());
+                  detail::SourceLocation::current());
   }
 
   // Number of processors (Go's GOMAXPROCS).
@@ -101,7 +101,7 @@ inline int procs() noexcept { return detail::current_runtime()->nprocs; }
 // the program ends with Go's `all goroutines are asleep - deadlock!`.
 // Called from a goroutine, it just calls fn().
 template <class F>
-auto run(F&& fn, std::source_location loc = std::source_location::current()) -> std::invoke_result_t<F&> {
+auto run(F&& fn, detail::SourceLocation loc = detail::SourceLocation::current()) -> std::invoke_result_t<F&> {
   using R = std::invoke_result_t<F&>;
   if (detail::current_g()) return fn();
   detail::Runtime* rt = detail::default_runtime();

@@ -44,14 +44,14 @@ struct SelectCase {
 };
 
 // Locks a select's channels in address order, each once.
-struct SelectLocks {
+struct GORO_CAPABILITY("mutex") SelectLocks {
   ChanCore** order;
   std::size_t n;
-  void lock() GORO_NO_TSA {
+  void lock() GORO_ACQUIRE() GORO_NO_TSA {
     for (std::size_t i = 0; i < n; ++i)
       if (i == 0 || order[i] != order[i - 1]) order[i]->lock();
   }
-  void unlock() GORO_NO_TSA {
+  void unlock() GORO_RELEASE() GORO_NO_TSA {
     for (std::size_t i = n; i-- > 0;)
       if (i == 0 || order[i] != order[i - 1]) order[i]->unlock();
   }
@@ -68,7 +68,7 @@ inline std::uint32_t select_rand() noexcept {
 
 // Runs the select over cases[0..n); returns the chosen index, or -1 if
 // nothing was ready and has_default.
-inline int select_go(SelectCase* cases, std::size_t n, bool has_default) {
+inline int select_go(SelectCase* cases, std::size_t n, bool has_default) GORO_NO_TSA {
   constexpr std::size_t kMax = 64;
   if (n > kMax) fatal("goro::select: more than 64 cases");
   std::array<std::uint16_t, kMax> poll;

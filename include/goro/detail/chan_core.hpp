@@ -75,7 +75,7 @@ class ChanCore {
 
   // Go: chansend. Moves *src into the channel. Returns false only if
   // !block and the send could not proceed at once.
-  bool send(void* src, bool block) {
+  bool send(void* src, bool block) GORO_NO_TSA {
     // Fast path (Go: "full(c)" check without the lock): not closed and no
     // room means a non-blocking send fails. A stale read only makes us take
     // the lock.
@@ -115,7 +115,7 @@ class ChanCore {
 
   // Go: chanrecv. Returns {selected, received}: a received value is
   // emplaced into *opt; {true, false} means closed and drained.
-  std::pair<bool, bool> recv(void* opt, bool block) {
+  std::pair<bool, bool> recv(void* opt, bool block) GORO_NO_TSA {
     if (!block && empty_hint()) {
       // Go's careful fast path: empty and not closed → fail; empty and
       // closed → re-check emptiness after seeing closed.
@@ -303,7 +303,7 @@ class ChanCore {
 };
 
 // Parks the caller forever (a nil channel operation). Go: gopark(nil, ...).
-[[noreturn]] inline void block_forever(WaitReason reason) {
+[[noreturn]] inline void block_forever(WaitReason reason) GORO_NO_TSA {
   Spinlock never;
   never.lock();
   Waiter w;  // nobody will ever wake it

@@ -9,14 +9,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <source_location>
 
+#include "source_location.hpp"
 #include "processor.hpp"
 
 namespace goro::detail {
 
 template <class F>
-void spawn_main(Runtime* rt, F&& f, std::source_location loc) {
+void spawn_main(Runtime* rt, F&& f, SourceLocation loc) {
   spawn(rt, std::forward<F>(f), loc, true);
 }
 

@@ -11,8 +11,8 @@
 
 #include <atomic>
 #include <cstdint>
-#include <source_location>
 
+#include "source_location.hpp"
 #include "context.hpp"
 #include "stack.hpp"
 
@@ -105,7 +105,7 @@ struct alignas(cache_line) G {
   void* fn = nullptr;            // the goroutine's function object
   void (*invoke)(void*) = nullptr;
   void (*destroy)(void*) noexcept = nullptr;
-  std::source_location created;
+  SourceLocation created;
   // Wake-up parameter passed by the waker (select's case index, a
   // semaphore's hand-off ticket, a channel's "closed" flag).
   std::uintptr_t param = 0;

@@ -25,7 +25,8 @@ enum class Pending : std::uint8_t {
   none,
   park,     // run unlockf(prev, arg); if it returns false, prev is ready again
   requeue,  // prev yielded: put it back in the run queue
-  exited,   // prev finished: destroy its sanitizer fiber
+  global,   // prev returned from a blocking call and found no P: global queue
+  exited,   // prev finished: keep its context with the stack, free the stack
 };
 
 // Invariants: every field is touched only by the thread running this M,
@@ -45,6 +46,9 @@ struct M {
   Parker parker;
   std::thread thread;
   std::int64_t idle_since = 0;
+  // Inside goro::blocking: the goroutine and the P it left (Go: m.oldp).
+  G* blocked_g = nullptr;
+  P* blocked_p = nullptr;
 
   // Post-switch work (see Pending).
   G* prev = nullptr;

@@ -35,13 +35,13 @@
 #include <memory>
 #include <mutex>
 #include <new>
-#include <source_location>
 #include <string>
 #include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "source_location.hpp"
 #include "../options.hpp"
 #include "config.hpp"
 #include "context.hpp"
@@ -74,7 +74,7 @@ struct P {
   M* m = nullptr;
   P* idle_link = nullptr;
   std::uint32_t schedtick = 0;
-  std::uint64_t syscalltick = 0;  // bumped at each blocking call (monitor)
+  std::atomic<std::uint64_t> syscalltick{0};  // bumped at each blocking call (read by the monitor)
 
   RunQueue runq;
 
@@ -111,11 +111,13 @@ struct Runtime {
   std::atomic<int> npidle{0};
   std::vector<M*> midle GORO_GUARDED_BY(lock);
   std::vector<std::unique_ptr<M>> allm GORO_GUARDED_BY(lock);
+  int nm_live GORO_GUARDED_BY(lock) = 0;  // Ms whose thread has not been reaped
   M* sleeper GORO_GUARDED_BY(lock) = nullptr;  // idle M waiting for the next timer
   std::int64_t sleeper_until GORO_GUARDED_BY(lock) = 0;
   bool stopping GORO_GUARDED_BY(lock) = false;
 
   std::atomic<int> nmspinning{0};
+  std::atomic<int> nblocking{0};  // goroutines inside goro::blocking
   std::atomic<std::int64_t> live{0};
   std::atomic<std::uint64_t> goid_gen{0};
   std::atomic<Parker*> closer{nullptr};  // the destructor, waiting for live == 0
@@ -377,6 +379,15 @@ inline bool do_pending(M* m, Context&& from) {
       prev->ctx = std::move(from);
       runq_put(m->rt, m->p, prev, false);
       return true;
+    case Pending::global: {
+      prev->ctx = std::move(from);
+      {
+        SpinGuard guard(m->rt->lock);
+        global_put_locked(m->rt, prev);
+      }
+      wakep(m->rt);
+      return true;
+    }
     case Pending::park:
       prev->ctx = std::move(from);
       if (!m->unlockf(prev, m->unlock_arg)) ready(prev);
@@ -543,7 +554,7 @@ inline void goroutine_entry(Context from) noexcept {
 
 // Creates a G running f. Does not make it runnable.
 template <class F>
-G* new_g(Runtime* rt, P* p, F&& f, std::source_location loc) {
+G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc) {
   using Fn = std::decay_t<F>;
   Stack s = get_stack(rt, p);
   // The G lives at the very top of its stack.
@@ -581,7 +592,7 @@ G* new_g(Runtime* rt, P* p, F&& f, std::source_location loc) {
 // Spawns f on rt. From one of rt's goroutines the new G goes to runnext
 // (Go: newproc); from elsewhere to the global queue.
 template <class F>
-void spawn(Runtime* rt, F&& f, std::source_location loc, bool is_main = false) {
+void spawn(Runtime* rt, F&& f, SourceLocation loc, bool is_main = false) {
   M* m = current_m();
   P* p = (m && m->rt == rt) ? m->p : nullptr;
   G* g = new_g(rt, p, std::forward<F>(f), loc);
@@ -761,6 +772,7 @@ inline bool stop_m(M* m, std::int64_t until) {
   }
   SpinGuard guard(rt->lock);
   if (rt->sleeper == m) rt->sleeper = nullptr;
+  if (m->exiting) return false;  // reaped by the monitor (it took us off midle)
   if (m->nextp) {
     // Handed a P by start_m (which took us off midle).
     acquire_p(m, m->nextp);
@@ -817,7 +829,7 @@ inline void start_m(Runtime* rt, P* p, bool spinning) {
       nm = rt->midle.back();
       rt->midle.pop_back();
     } else {
-      if (static_cast<int>(rt->allm.size()) >= rt->opts.max_threads) {
+      if (rt->nm_live >= rt->opts.max_threads) {
         std::fprintf(stderr, "runtime: program exceeds %d-thread limit\n", rt->opts.max_threads);
         fatal("thread exhaustion");
       }
@@ -827,6 +839,7 @@ inline void start_m(Runtime* rt, P* p, bool spinning) {
       nm->id = static_cast<int>(rt->allm.size());
       nm->nextp = p;
       nm->spinning = spinning;
+      ++rt->nm_live;
       nm->thread = std::thread([nm] { m_main(nm); });
       return;
     }

@@ -68,16 +68,20 @@ struct Waiter {
 
   // Blocks the caller until wake(). `lock` is held on entry and released.
   template <class Lock>
-  void block(Lock& lock, WaitReason reason) GORO_NO_TSA {
+  void block(Lock& lock, WaitReason reason) GORO_RELEASE(lock) GORO_NO_TSA {
     if (g) {
-      park([](G*, void* l) {
-        static_cast<Lock*>(l)->unlock();
-        return true;
-      }, &lock, reason);
+      park(&unlock_fn<Lock>, &lock, reason);
     } else {
       lock.unlock();
       parker->park();
     }
+  }
+
+ private:
+  template <class Lock>
+  static bool unlock_fn(G*, void* l) GORO_NO_TSA {
+    static_cast<Lock*>(l)->unlock();
+    return true;
   }
 };
 
@@ -143,7 +147,7 @@ class Sema {
 
   // Go: semacquire1. lifo puts the waiter at the head (a waiter that was
   // already woken once and lost the race, as sync.Mutex does).
-  void acquire(bool lifo, WaitReason reason) {
+  void acquire(bool lifo, WaitReason reason) GORO_NO_TSA {
     if (try_acquire()) return;
     Waiter w;
     for (;;) {

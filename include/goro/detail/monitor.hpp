@@ -1,0 +1,226 @@
+// Monitor — the runtime's watchdog thread (Go: sysmon in proc.go). It
+// retakes Ps from goroutines stuck in goro::blocking calls, so the other
+// goroutines keep running, and reaps OS threads that have been idle too long.
+//
+// It sleeps with back-off (20 µs, doubling up to 10 ms after 50 idle rounds)
+// while blocking calls are in progress, and sleeps without a deadline when
+// there are none, so an idle runtime uses no CPU. It is started by the first
+// goro::blocking call.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "parker.hpp"
+#include "processor.hpp"
+
+namespace goro::detail {
+
+struct Monitor {
+  explicit Monitor(Runtime* r) : rt(r), seen(static_cast<std::size_t>(r->nprocs)) {}
+
+  Runtime* rt;
+  std::thread thread;
+  Parker parker;
+  std::atomic<bool> deep_sleep{false};
+  std::atomic<bool> stop{false};
+
+  // The monitor's view of each P's blocking call (Go: sysmontick).
+  struct Seen {
+    std::uint64_t tick = 0;
+    std::int64_t since = 0;
+  };
+  std::vector<Seen> seen;
+};
+
+// Gives a P retaken from a blocking call to an M, or parks it. Go: handoffp.
+inline void handoff_p(Runtime* rt, P* p) {
+  const bool has_work = !p->runq.empty() || rt->global_runq_size.load(std::memory_order_acquire) > 0 ||
+                        p->timer0_when.load(std::memory_order_acquire) != 0;
+  if (has_work) {
+    start_m(rt, p, false);
+    return;
+  }
+  // Nobody is looking for work: let this one look (Go does the same).
+  int zero = 0;
+  if (rt->nmspinning.load(std::memory_order_seq_cst) + rt->npidle.load(std::memory_order_seq_cst) == 0 &&
+      rt->nmspinning.compare_exchange_strong(zero, 1, std::memory_order_seq_cst)) {
+    start_m(rt, p, true);
+    return;
+  }
+  SpinGuard guard(rt->lock);
+  pidle_put_locked(rt, p);
+}
+
+// Go: retake. A P whose blocking call has lasted a whole monitor tick
+// (>= 20 µs) is handed to another M if anything could use it.
+inline int retake(Monitor* mon, std::int64_t now) {
+  Runtime* rt = mon->rt;
+  int n = 0;
+  for (std::size_t i = 0; i < rt->allp.size(); ++i) {
+    P* p = rt->allp[i].get();
+    if (p->status.load(std::memory_order_acquire) != PStatus::blocking) continue;
+    const std::uint64_t t = p->syscalltick.load(std::memory_order_acquire);
+    Monitor::Seen& s = mon->seen[i];
+    if (s.tick != t) {
+      s = {t, now};  // a new call since we last looked: give it one tick
+      continue;
+    }
+    // Keep the P for the caller's fast return if nothing else wants it.
+    const bool idle_elsewhere = rt->npidle.load(std::memory_order_relaxed) +
+                                    rt->nmspinning.load(std::memory_order_relaxed) > 0;
+    if (p->runq.empty() && rt->global_runq_size.load(std::memory_order_relaxed) == 0 &&
+        p->timer0_when.load(std::memory_order_relaxed) == 0 && idle_elsewhere && now - s.since < 10'000'000)
+      continue;
+    PStatus expected = PStatus::blocking;
+    // Memory ordering: acq_rel CAS races the returning M's CAS in
+    // exit_blocking; exactly one of them gets the P.
+    if (!p->status.compare_exchange_strong(expected, PStatus::idle, std::memory_order_acq_rel)) continue;
+    handoff_p(rt, p);
+    ++n;
+  }
+  return n;
+}
+
+// Ends OS threads idle for longer than the timeout, keeping `procs` of them.
+inline std::int64_t reap_idle_ms(Runtime* rt, std::int64_t now) {
+  const std::int64_t timeout = std::int64_t{rt->opts.idle_thread_timeout_ms} * 1'000'000;
+  std::int64_t next = 0;  // when the next candidate becomes reapable
+  std::vector<M*> reaped;
+  {
+    SpinGuard guard(rt->lock);
+    for (std::size_t i = 0; i < rt->midle.size() && rt->nm_live > rt->nprocs;) {
+      M* m = rt->midle[i];
+      if (m != rt->sleeper && now - m->idle_since >= timeout) {
+        rt->midle.erase(rt->midle.begin() + static_cast<std::ptrdiff_t>(i));
+        m->exiting = true;
+        --rt->nm_live;
+        reaped.push_back(m);
+        continue;
+      }
+      if (m != rt->sleeper && (next == 0 || m->idle_since + timeout < next)) next = m->idle_since + timeout;
+      ++i;
+    }
+    if (rt->nm_live <= rt->nprocs) next = 0;
+  }
+  for (M* m : reaped) m->parker.unpark();
+  return next;
+}
+
+inline void monitor_main(Monitor* mon) {
+  Runtime* rt = mon->rt;
+  std::int64_t delay = 20'000;
+  int idle_rounds = 0;
+  while (!mon->stop.load(std::memory_order_acquire)) {
+    const std::int64_t now = nanotime();
+    const std::int64_t reap_at = reap_idle_ms(rt, now);
+    if (rt->nblocking.load(std::memory_order_seq_cst) == 0) {
+      // Nothing to watch: sleep until a blocking call starts (or a thread
+      // becomes reapable). Memory ordering: seq_cst — enter_blocking
+      // increments nblocking then reads deep_sleep; we write deep_sleep then
+      // re-read nblocking: one of us sees the other.
+      mon->deep_sleep.store(true, std::memory_order_seq_cst);
+      if (rt->nblocking.load(std::memory_order_seq_cst) == 0 && !mon->stop.load(std::memory_order_acquire)) {
+        if (reap_at != 0) mon->parker.park_until(reap_at);
+        else mon->parker.park();
+      }
+      mon->deep_sleep.store(false, std::memory_order_seq_cst);
+      delay = 20'000;
+      idle_rounds = 0;
+      continue;
+    }
+    mon->parker.park_until(now + delay);
+    if (retake(mon, nanotime()) > 0) {
+      idle_rounds = 0;
+      delay = 20'000;
+    } else if (++idle_rounds > 50) {
+      delay = std::min<std::int64_t>(delay * 2, 10'000'000);
+    }
+  }
+}
+
+inline void destroy_monitor(Runtime* rt) {
+  auto* mon = static_cast<Monitor*>(rt->monitor.load(std::memory_order_acquire));
+  if (!mon) return;
+  mon->stop.store(true, std::memory_order_release);
+  mon->parker.unpark();
+  if (mon->thread.joinable()) mon->thread.join();
+  delete mon;
+  rt->monitor.store(nullptr, std::memory_order_release);
+}
+
+inline Monitor* ensure_monitor(Runtime* rt) {
+  if (auto* mon = static_cast<Monitor*>(rt->monitor.load(std::memory_order_acquire))) return mon;
+  SpinGuard guard(rt->lock);
+  if (auto* mon = static_cast<Monitor*>(rt->monitor.load(std::memory_order_relaxed))) return mon;
+  auto* mon = new Monitor(rt);
+  rt->destroy_monitor = &destroy_monitor;
+  mon->thread = std::thread([mon] { monitor_main(mon); });
+  // Memory ordering: release publishes the constructed monitor.
+  rt->monitor.store(mon, std::memory_order_release);
+  return mon;
+}
+
+// Go: entersyscall. The running goroutine is about to block its thread. Its
+// P stays with it (marked blocking) so that a short call costs no hand-off;
+// the monitor takes the P away if the call lasts.
+inline void enter_blocking(M* m) {
+  Runtime* rt = m->rt;
+  Monitor* mon = ensure_monitor(rt);
+  G* g = m->curg;
+  P* p = m->p;
+  g->wait_since = nanotime();
+  g->status.store(GStatus::blocking, std::memory_order_relaxed);
+  // While blocking, the thread behaves as a plain thread: goro primitives
+  // called inside the call block the thread, readied goroutines go to the
+  // global queue (the P may be running elsewhere by then).
+  m->blocked_g = g;
+  m->blocked_p = p;
+  m->curg = nullptr;
+  m->p = nullptr;
+  p->syscalltick.fetch_add(1, std::memory_order_relaxed);
+  // Memory ordering: release — the monitor (or a thief) that sees
+  // `blocking` may hand the P to another M, which must see our writes.
+  p->status.store(PStatus::blocking, std::memory_order_release);
+  rt->nblocking.fetch_add(1, std::memory_order_seq_cst);
+  if (mon->deep_sleep.load(std::memory_order_seq_cst)) mon->parker.unpark();
+}
+
+// Go: exitsyscall. Reattaches the goroutine to a P: its old one if the
+// monitor has not taken it, else an idle one, else it goes to the global
+// run queue and this thread parks.
+inline void exit_blocking(M* m) {
+  Runtime* rt = m->rt;
+  G* g = m->blocked_g;
+  P* p = m->blocked_p;
+  m->blocked_g = nullptr;
+  m->blocked_p = nullptr;
+  m->curg = g;
+  rt->nblocking.fetch_sub(1, std::memory_order_seq_cst);
+  PStatus expected = PStatus::blocking;
+  if (p->status.compare_exchange_strong(expected, PStatus::running, std::memory_order_acq_rel)) {
+    m->p = p;  // fast path: nobody took it
+    g->status.store(GStatus::running, std::memory_order_relaxed);
+    return;
+  }
+  P* idle = nullptr;
+  {
+    SpinGuard guard(rt->lock);
+    idle = pidle_get_locked(rt);
+  }
+  if (idle) {
+    acquire_p(m, idle);
+    g->status.store(GStatus::running, std::memory_order_relaxed);
+    return;
+  }
+  // No P: queue the goroutine globally and let this M go idle.
+  g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  m->pending = Pending::global;
+  switch_from(m, g, nullptr);
+}
+
+}  // namespace goro::detail
