@@ -16,6 +16,8 @@
 #include <exception>
 #include <functional>
 #include <optional>
+#include <string_view>
+#include <cstdlib>
 #include <type_traits>
 #include <utility>
 
@@ -32,7 +34,10 @@ namespace detail {
 // returns the program ends, goroutines or not — as in Go).
 inline Runtime* default_runtime() {
   static Runtime* rt = [] {
-    auto* r = new Runtime(Options{});
+    Options o;
+    if (const char* v = std::getenv("GORO_DETECT_DEADLOCK"); v && std::string_view(v) == "0")
+      o.detect_deadlock = false;
+    auto* r = new Runtime(o);
     install_process_hooks(r);
     return r;
   }();
@@ -58,8 +63,14 @@ auto bind_task(F&& f, Args&&... args) {
 
 class Scheduler {
  public:
-  explicit Scheduler(const Options& options = {}) : rt_(new detail::Runtime(options)) {}
-  ~Scheduler() { delete rt_; }
+  explicit Scheduler(const Options& options = {}) : rt_(new detail::Runtime(options)) {
+    detail::install_process_hooks(rt_);
+  }
+  ~Scheduler() {
+    rt_->shutdown();  // waits for the goroutines
+    detail::remove_process_hooks(rt_);
+    delete rt_;
+  }
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
@@ -108,7 +119,8 @@ auto run(F&& fn, detail::SourceLocation loc = detail::SourceLocation::current())
   std::conditional_t<std::is_void_v<R>, bool, std::optional<R>> result{};
   std::exception_ptr error;
   detail::Parker done;
-  detail::spawn_main(rt, [&] {
+  rt->nmain.fetch_add(1, std::memory_order_acq_rel);
+  detail::spawn(rt, [&] {
     try {
       if constexpr (std::is_void_v<R>) {
         fn();
@@ -118,8 +130,9 @@ auto run(F&& fn, detail::SourceLocation loc = detail::SourceLocation::current())
     } catch (...) {
       error = std::current_exception();
     }
+    rt->nmain.fetch_sub(1, std::memory_order_acq_rel);
     done.unpark();
-  }, loc);
+  }, loc, true);
   done.park();
   if (error) std::rethrow_exception(error);
   if constexpr (!std::is_void_v<R>) return std::move(*result);

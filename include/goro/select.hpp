@@ -88,6 +88,7 @@ inline int select_go(SelectCase* cases, std::size_t n, bool has_default) GORO_NO
     block_forever(WaitReason::select_no_cases);
   }
   std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(active));
+  chaos_point();
   SelectLocks locks{order.data(), active};
 
   // Pass 1: look for a case that can proceed now.

@@ -80,6 +80,7 @@ class ChanCore {
     // room means a non-blocking send fails. A stale read only makes us take
     // the lock.
     if (!block && !closed_hint_.load(std::memory_order_relaxed) && full_hint()) return false;
+    chaos_point();
     lock_.lock();
     if (closed_) {
       lock_.unlock();
@@ -122,6 +123,7 @@ class ChanCore {
       if (!closed_hint_.load(std::memory_order_acquire)) return {false, false};
       if (empty_hint()) return {true, false};
     }
+    chaos_point();
     lock_.lock();
     if (closed_ && count_ == 0) {
       lock_.unlock();

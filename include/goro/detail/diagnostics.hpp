@@ -1,53 +1,121 @@
-// diagnostics — what goro prints when a program goes wrong: an exception
-// escaping a goroutine, a stack overflow. (The goroutine dump and deadlock
-// detection live in dump.hpp.)
+// diagnostics — what goro tells its users when a program goes wrong, as Go
+// does: an exception escaping a goroutine, a stack overflow, a deadlock
+// (`all goroutines are asleep - deadlock!`), and the goroutine dump behind
+// goro::dump, SIGQUIT and the deadlock report.
 #pragma once
 
 #include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <vector>
 
-#include "source_location.hpp"
 #include "processor.hpp"
+#include "source_location.hpp"
 
 namespace goro::detail {
 
-template <class F>
-void spawn_main(Runtime* rt, F&& f, SourceLocation loc) {
-  spawn(rt, std::forward<F>(f), loc, true);
+// ---------------------------------------------------------------------------
+// Goroutine snapshots (goro::dump, deadlock report, leak checks).
+
+struct GoroutineInfo {
+  std::uint64_t id;
+  GStatus status;
+  WaitReason reason;
+  std::int64_t since;  // monotonic ns when it parked (waiting/blocking)
+  SourceLocation created;
+  bool is_main;
+};
+
+// Every live goroutine of rt, by id. Reads racing goroutines' state: a
+// goroutine may change state while we look, so this is a snapshot, not an
+// atomic cut.
+inline std::vector<GoroutineInfo> snapshot(Runtime* rt) {
+  std::vector<GoroutineInfo> out;
+  rt->stacks.for_each_slot([&](char* top) {
+    auto* g = reinterpret_cast<G*>((reinterpret_cast<std::uintptr_t>(top) - sizeof(G)) &
+                                   ~std::uintptr_t{alignof(G) - 1});
+    if (g->magic != G::initialized) return;
+    // Memory ordering: acquire pairs with new_g's release of `runnable`.
+    const GStatus st = g->status.load(std::memory_order_acquire);
+    if (st == GStatus::dead) return;
+    out.push_back({g->id, st, g->wait_reason.load(std::memory_order_relaxed),
+                   g->wait_since.load(std::memory_order_relaxed), g->created, g->is_main});
+  });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
 }
 
-inline void print_created(std::FILE* out, const G* g) {
-  std::fprintf(out, "created by goroutine at %s:%u (%s)\n", g->created.file_name(),
-               static_cast<unsigned>(g->created.line()), g->created.function_name());
+inline const char* state_name(const GoroutineInfo& g) {
+  switch (g.status) {
+    case GStatus::running: return "running";
+    case GStatus::runnable: return "runnable";
+    case GStatus::blocking: return "syscall";
+    case GStatus::waiting: return to_string(g.reason);
+    case GStatus::dead: return "dead";
+  }
+  return "?";
 }
 
-// An exception escaped a goroutine (Go: an unrecovered panic).
+inline std::string format_duration(std::int64_t ns) {
+  char buf[48];
+  if (ns < 1'000'000) std::snprintf(buf, sizeof buf, "%lld us", static_cast<long long>(ns / 1000));
+  else if (ns < 10'000'000'000) std::snprintf(buf, sizeof buf, "%lld ms", static_cast<long long>(ns / 1'000'000));
+  else if (ns < 120'000'000'000) std::snprintf(buf, sizeof buf, "%lld s", static_cast<long long>(ns / 1'000'000'000));
+  else std::snprintf(buf, sizeof buf, "%lld minutes", static_cast<long long>(ns / 60'000'000'000));
+  return buf;
+}
+
+// Go's format, with the creation site where Go prints the stack:
+//   goroutine 7 [chan receive, 1200 ms]:
+//           created at examples/deadlock.cpp:14 in int main()
+inline void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs) {
+  const std::int64_t now = nanotime();
+  bool first = true;
+  for (const GoroutineInfo& g : gs) {
+    if (!first) os << '\n';
+    first = false;
+    os << "goroutine " << g.id << " [" << state_name(g);
+    if (g.status == GStatus::waiting || g.status == GStatus::blocking)
+      os << ", " << format_duration(now - g.since);
+    os << "]:" << (g.is_main ? " (main)" : "") << '\n';
+    os << "\tcreated at " << g.created.file_name() << ':' << g.created.line() << " in "
+       << g.created.function_name() << '\n';
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Uncaught exceptions (Go: an unrecovered panic).
+
 [[noreturn]] inline void uncaught_exception(G* g, std::exception_ptr e) {
-  const char* what = "unknown exception (not derived from std::exception)";
+  std::string what = "unknown exception (not derived from std::exception)";
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& ex) {
     what = ex.what();
-    std::fprintf(stderr, "goroutine %llu [running]: uncaught exception: %s\n",
-                 static_cast<unsigned long long>(g->id), what);
-    print_created(stderr, g);
-    std::fflush(stderr);
-    std::terminate();
   } catch (...) {
   }
-  std::fprintf(stderr, "goroutine %llu [running]: uncaught exception: %s\n",
-               static_cast<unsigned long long>(g->id), what);
-  print_created(stderr, g);
+  std::fprintf(stderr, "goroutine %llu [running]: uncaught exception: %s\n\tcreated at %s:%u in %s\n",
+               static_cast<unsigned long long>(g->id), what.c_str(), g->created.file_name(),
+               g->created.line(), g->created.function_name());
   std::fflush(stderr);
   std::terminate();
 }
 
+// ---------------------------------------------------------------------------
+// Stack overflow.
+
+// Async-signal-safe: formats with write(2) only.
 [[noreturn]] inline void report_stack_overflow(std::uint64_t id, std::size_t size) noexcept {
-  // Async-signal-safe formatting: this may run in a SIGSEGV handler.
   char buf[128];
   int n = 0;
   auto put = [&](const char* s) {
@@ -68,7 +136,6 @@ inline void print_created(std::FILE* out, const G* g) {
   put_num(size);
   put(")\n");
   [[maybe_unused]] ssize_t w = ::write(2, buf, static_cast<std::size_t>(n));
-  // Do not run atexit handlers or unwind: the process state is suspect.
   ::signal(SIGABRT, SIG_DFL);
   ::abort();
 }
@@ -76,6 +143,142 @@ inline void print_created(std::FILE* out, const G* g) {
 // The canary at the base of an unguarded stack was overwritten.
 inline void stack_overflow_detected(G* g) { report_stack_overflow(g->id, g->stack.size); }
 
-inline void install_process_hooks(Runtime*) {}
+// Runtimes whose stacks the SIGSEGV handler must recognise.
+struct HookRegistry {
+  static constexpr int max = 256;
+  std::atomic<Runtime*> runtimes[max] = {};
+  struct sigaction old_segv {};
+  struct sigaction old_bus {};
+  std::atomic<bool> installed{false};
+};
+
+inline HookRegistry& hooks() {
+  static HookRegistry r;
+  return r;
+}
+
+inline void chain_signal(const struct sigaction& old, int sig, siginfo_t* info, void* uctx) {
+  if (old.sa_flags & SA_SIGINFO) {
+    if (old.sa_sigaction) return old.sa_sigaction(sig, info, uctx);
+  } else if (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN) {
+    return old.sa_handler(sig);
+  }
+  // Default action: restore it and return; the fault happens again and
+  // kills the process the usual way.
+  ::signal(sig, SIG_DFL);
+}
+
+inline void on_fault(int sig, siginfo_t* info, void* uctx) {
+  HookRegistry& h = hooks();
+  for (auto& slot : h.runtimes) {
+    Runtime* rt = slot.load(std::memory_order_acquire);
+    if (!rt || !rt->stacks.in_slab(info->si_addr)) continue;
+    // A guard page was hit: the goroutine running on this thread overflowed.
+    M* m = tls_m;
+    G* g = m ? (m->curg ? m->curg : m->blocked_g) : nullptr;
+    report_stack_overflow(g ? g->id : 0, rt->stacks.stack_size());
+  }
+  chain_signal(sig == SIGBUS ? h.old_bus : h.old_segv, sig, info, uctx);
+}
+
+// Each M runs with an alternate signal stack, so the SIGSEGV of a stack
+// overflow can be handled at all.
+inline void thread_started(M* m) {
+  constexpr std::size_t size = 64 * 1024;
+  void* mem = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return;
+  stack_t ss{};
+  ss.ss_sp = mem;
+  ss.ss_size = size;
+  if (::sigaltstack(&ss, nullptr) != 0) {
+    ::munmap(mem, size);
+    return;
+  }
+  m->altstack = mem;
+}
+
+inline void thread_exiting(M* m) {
+  if (!m->altstack) return;
+  stack_t ss{};
+  ss.ss_flags = SS_DISABLE;
+  ::sigaltstack(&ss, nullptr);
+  ::munmap(m->altstack, 64 * 1024);
+  m->altstack = nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// SIGQUIT: print every runtime's goroutines and exit 2, as Go does.
+// Best effort: the dump allocates, which a signal handler should not do;
+// the process is ending either way.
+
+inline void on_sigquit(int) {
+  std::ostringstream os;
+  os << "SIGQUIT: quit\n\n";
+  for (auto& slot : hooks().runtimes)
+    if (Runtime* rt = slot.load(std::memory_order_acquire)) write_dump(os, snapshot(rt));
+  const std::string s = os.str();
+  [[maybe_unused]] ssize_t w = ::write(2, s.data(), s.size());
+  std::_Exit(2);
+}
+
+inline void install_process_hooks(Runtime* rt) {
+  HookRegistry& h = hooks();
+  for (auto& slot : h.runtimes) {
+    Runtime* expected = nullptr;
+    if (slot.compare_exchange_strong(expected, rt, std::memory_order_acq_rel)) break;
+  }
+  if (!h.installed.exchange(true)) {
+    struct sigaction sa {};
+    sa.sa_sigaction = &on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGSEGV, &sa, &h.old_segv);
+    ::sigaction(SIGBUS, &sa, &h.old_bus);
+  }
+  if (rt->opts.dump_on_sigquit) ::signal(SIGQUIT, &on_sigquit);
+  if (rt->opts.randomize != 0)
+    std::fprintf(stderr, "goro: randomized scheduling, seed %llu (reproduce with the same seed and procs = 1)\n",
+                 static_cast<unsigned long long>(rt->opts.randomize));
+}
+
+inline void remove_process_hooks(Runtime* rt) {
+  for (auto& slot : hooks().runtimes) {
+    Runtime* expected = rt;
+    if (slot.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) break;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Deadlock detection (Go: checkdead). Called, with the scheduler lock held,
+// by each M as it goes idle; costs nothing on the hot paths.
+//
+// It applies under goro::run only (a runtime with a main goroutine), and
+// reports when every M is idle, no goroutine is runnable or inside
+// goro::blocking, no timer is pending, and every goroutine — the main one
+// included — is parked on a goro primitive. Like Go, it assumes that only
+// goroutines wake goroutines: a plain thread started by the program that
+// will later wake one must do its waiting in goro::blocking, or the program
+// must turn detection off (Options::detect_deadlock, GORO_DETECT_DEADLOCK=0).
+inline void check_dead_locked(Runtime* rt) GORO_REQUIRES(rt->lock) {
+  if (!rt->opts.detect_deadlock || rt->nmain.load(std::memory_order_acquire) == 0) return;
+  if (static_cast<int>(rt->midle.size()) != rt->nm_live) return;
+  if (rt->npidle.load(std::memory_order_acquire) != rt->nprocs) return;
+  if (rt->nblocking.load(std::memory_order_acquire) != 0) return;
+  if (rt->global_runq_size.load(std::memory_order_acquire) != 0 || any_local_work(rt)) return;
+  if (earliest_timer(rt) != 0) return;
+  const std::vector<GoroutineInfo> gs = snapshot(rt);
+  bool main_waiting = false;
+  for (const GoroutineInfo& g : gs) {
+    if (g.status != GStatus::waiting) return;
+    main_waiting |= g.is_main;
+  }
+  if (!main_waiting || static_cast<std::int64_t>(gs.size()) != rt->live.load(std::memory_order_acquire)) return;
+  std::ostringstream os;
+  os << "fatal error: all goroutines are asleep - deadlock!\n\n";
+  write_dump(os, gs);
+  std::fputs(os.str().c_str(), stderr);
+  std::fflush(stderr);
+  std::_Exit(2);
+}
 
 }  // namespace goro::detail

@@ -92,10 +92,11 @@ struct alignas(cache_line) G {
 
   std::atomic<GStatus> status{GStatus::dead};
   std::uint64_t magic = initialized;  // a fresh (zeroed) stack slot reads 0
-  WaitReason wait_reason = WaitReason::none;
+  // Written by the G itself when it parks; read racily by goro::dump.
+  std::atomic<WaitReason> wait_reason{WaitReason::none};
   bool is_main = false;          // goroutine 1 under goro::run
   std::uint64_t id = 0;
-  std::int64_t wait_since = 0;   // monotonic ns when it last parked
+  std::atomic<std::int64_t> wait_since{0};  // monotonic ns when it last parked (dump)
   Runtime* rt = nullptr;
   G* sched_link = nullptr;       // global run queue link (under the scheduler lock)
   Context ctx;

@@ -46,6 +46,7 @@ struct M {
   Parker parker;
   std::thread thread;
   std::int64_t idle_since = 0;
+  void* altstack = nullptr;  // alternate signal stack (stack overflow reports)
   // Inside goro::blocking: the goroutine and the P it left (Go: m.oldp).
   G* blocked_g = nullptr;
   P* blocked_p = nullptr;

@@ -173,7 +173,8 @@ inline void enter_blocking(M* m) {
   Monitor* mon = ensure_monitor(rt);
   G* g = m->curg;
   P* p = m->p;
-  g->wait_since = nanotime();
+  g->wait_reason.store(WaitReason::blocking, std::memory_order_relaxed);
+  g->wait_since.store(nanotime(), std::memory_order_relaxed);
   g->status.store(GStatus::blocking, std::memory_order_relaxed);
   // While blocking, the thread behaves as a plain thread: goro primitives
   // called inside the call block the thread, readied goroutines go to the

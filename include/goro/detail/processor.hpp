@@ -96,7 +96,12 @@ struct P {
 // - live: goroutines created and not yet finished.
 struct Runtime {
   explicit Runtime(const Options& o);
-  ~Runtime();
+  ~Runtime() { shutdown(); }
+
+  // Waits for every goroutine to finish, then stops and joins the Ms.
+  // Idempotent.
+  void shutdown();
+  bool shut_down = false;
 
   Options opts;
   int nprocs;
@@ -118,6 +123,8 @@ struct Runtime {
 
   std::atomic<int> nmspinning{0};
   std::atomic<int> nblocking{0};  // goroutines inside goro::blocking
+  std::atomic<int> nmain{0};      // goroutines running goro::run's function (deadlock detection)
+  std::atomic<std::uint64_t> chaos_counter{0};  // Options::randomize decisions drawn so far
   std::atomic<std::int64_t> live{0};
   std::atomic<std::uint64_t> goid_gen{0};
   std::atomic<Parker*> closer{nullptr};  // the destructor, waiting for live == 0
@@ -298,6 +305,21 @@ inline void timer_added(Runtime* rt, std::int64_t when) {
 }
 
 // ---------------------------------------------------------------------------
+// Schedule randomization for tests (Options::randomize). Each decision is
+// drawn from a counter hashed with the seed: with procs = 1 the program runs
+// on one P, so the same seed makes the same decisions.
+
+inline bool chaos(Runtime* rt, std::uint64_t one_in) noexcept {
+  if (GORO_LIKELY(rt->opts.randomize == 0)) return false;
+  std::uint64_t x = rt->chaos_counter.fetch_add(1, std::memory_order_relaxed) + rt->opts.randomize;
+  // splitmix64
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x % one_in == 0;
+}
+
+// ---------------------------------------------------------------------------
 // Making Gs runnable. Go: runqput / ready.
 
 inline void runq_put(Runtime* rt, P* p, G* g, bool next) {
@@ -317,7 +339,7 @@ inline void ready(G* g) {
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
   M* m = current_m();
   if (m && m->rt == rt && m->p) {
-    runq_put(rt, m->p, g, true);
+    runq_put(rt, m->p, g, !chaos(rt, 2));
   } else {
     SpinGuard guard(rt->lock);
     global_put_locked(rt, g);
@@ -446,8 +468,8 @@ inline G* next_local(M* m) {
 inline void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
   M* m = current_m();
   G* g = m->curg;
-  g->wait_reason = reason;
-  g->wait_since = nanotime();
+  g->wait_reason.store(reason, std::memory_order_relaxed);
+  g->wait_since.store(nanotime(), std::memory_order_relaxed);
   g->status.store(GStatus::waiting, std::memory_order_relaxed);
   m->pending = Pending::park;
   m->unlockf = unlockf;
@@ -470,6 +492,13 @@ inline void yield_current() {
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
   m->pending = Pending::requeue;
   switch_from(m, g, next);
+}
+
+// With Options::randomize, sometimes yields at a primitive operation, so
+// that other interleavings get their turn. Free otherwise.
+inline void chaos_point() {
+  M* m = current_m();
+  if (m && m->curg && GORO_UNLIKELY(m->rt->opts.randomize != 0) && chaos(m->rt, 3)) yield_current();
 }
 
 // ---------------------------------------------------------------------------
@@ -572,7 +601,7 @@ G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc) {
   g->created = loc;
   g->id = new_goid(rt, p);
   g->is_main = false;
-  g->wait_reason = WaitReason::none;
+  g->wait_reason.store(WaitReason::none, std::memory_order_relaxed);
   g->param = 0;
   g->eh = {};
   if constexpr (sizeof(Fn) <= G::inline_fn_size && alignof(Fn) <= 16) {
@@ -584,7 +613,9 @@ G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc) {
   }
   g->invoke = [](void* fn) { (*static_cast<Fn*>(fn))(); };
   sanitizer_create_fiber(g->san, s.base, static_cast<std::size_t>(gmem - s.base));
-  g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  // Memory ordering: release publishes id and created to goro::dump,
+  // which reads status with acquire first.
+  g->status.store(GStatus::runnable, std::memory_order_release);
   rt->live.fetch_add(1, std::memory_order_relaxed);
   return g;
 }
@@ -598,7 +629,7 @@ void spawn(Runtime* rt, F&& f, SourceLocation loc, bool is_main = false) {
   G* g = new_g(rt, p, std::forward<F>(f), loc);
   g->is_main = is_main;
   if (p) {
-    runq_put(rt, p, g, true);
+    runq_put(rt, p, g, !chaos(rt, 2));
   } else {
     SpinGuard guard(rt->lock);
     global_put_locked(rt, g);
@@ -666,6 +697,10 @@ inline bool any_local_work(Runtime* rt) {
     if (!p->runq.empty()) return true;
   return false;
 }
+
+void check_dead_locked(Runtime* rt) GORO_REQUIRES(rt->lock);
+void thread_started(M* m);
+void thread_exiting(M* m);
 
 // Parks m until it is handed a P (returns true) or the runtime stops.
 // With a deadline, m is the timer sleeper and also wakes at `until`.
@@ -758,6 +793,7 @@ inline bool stop_m(M* m, std::int64_t until) {
     if (rt->stopping) return false;
     rt->midle.push_back(m);
     m->idle_since = nanotime();
+    check_dead_locked(rt);  // the last M to go idle may find everyone asleep
     if (until != 0 && (rt->sleeper == nullptr || until < rt->sleeper_until)) {
       rt->sleeper = m;
       rt->sleeper_until = until;
@@ -794,6 +830,7 @@ inline bool stop_m(M* m, std::int64_t until) {
 
 inline void m_main(M* m) {
   set_current_m(m);
+  thread_started(m);
   sanitizer_init_thread(m->g0_san);
   m->rand_state ^= static_cast<std::uint64_t>(m->id) * 0x9E3779B97F4A7C15ULL;
   if (m->nextp) {
@@ -801,7 +838,10 @@ inline void m_main(M* m) {
     m->nextp = nullptr;
   } else {
     // Started idle: wait for a P.
-    if (!stop_m(m, 0)) return;
+    if (!stop_m(m, 0)) {
+      thread_exiting(m);
+      return;
+    }
   }
   for (;;) {
     if (!m->p) {
@@ -812,6 +852,7 @@ inline void m_main(M* m) {
     if (!g) break;
     execute(m, g);
   }
+  thread_exiting(m);
   set_current_m(nullptr);
 }
 
@@ -874,8 +915,9 @@ inline Runtime::Runtime(const Options& o)
   for (int i = nprocs; i-- > 0;) pidle_put_locked(this, allp[static_cast<std::size_t>(i)].get());
 }
 
-// Waits for every goroutine to finish, then stops and joins the Ms.
-inline Runtime::~Runtime() {
+inline void Runtime::shutdown() {
+  if (shut_down) return;
+  shut_down = true;
   {
     M* m = current_m();
     if (m && m->rt == this)
@@ -898,3 +940,5 @@ inline Runtime::~Runtime() {
 }
 
 }  // namespace goro::detail
+
+#include "diagnostics.hpp"  // definitions of the hooks declared above

@@ -58,8 +58,10 @@ class StackPool {
   static constexpr std::size_t per_slab = 64;
   // Batch moved between a P's cache and the global list.
   static constexpr std::size_t batch = 32;
-  // Guarded stacks cost two mappings each; leave room for the program's own.
-  static constexpr std::size_t default_guard_budget = 16384;
+  // Guarded stacks cost two mappings each. With the slabs' own guards
+  // (below), 8,192 guarded stacks + 1,000,000 canary stacks stay under
+  // Linux's default 65,530 mappings, with room for the program's own.
+  static constexpr std::size_t default_guard_budget = 8192;
 
   struct Slab {
     char* mem;
@@ -128,22 +130,15 @@ class StackPool {
     }
   }
 
-  // Async-signal-safe: is `addr` inside a guard page of this pool? Then sets
-  // *slot_top to the top of the stack that overflowed.
-  bool guard_hit(const void* addr, char** slot_top) const noexcept {
+  // Async-signal-safe: is `addr` inside one of this pool's slabs? Every
+  // writable byte of a slab is stack, so a fault there is a hit on a guard
+  // page: a goroutine overflowed its stack.
+  bool in_slab(const void* addr) const noexcept {
     const std::size_t n = published_.load(std::memory_order_acquire);
     const char* a = static_cast<const char*>(addr);
     for (std::size_t i = 0; i < n && i < max_published; ++i) {
-      char* mem = published_mem_[i].load(std::memory_order_relaxed);
-      if (a < mem || a >= mem + per_slab * slot_bytes()) continue;
-      const std::size_t slot = static_cast<std::size_t>(a - mem) / slot_bytes();
-      char* slot_base = mem + slot * slot_bytes();
-      // Below the usable base: the guard page.
-      if (a < slot_base + page_) {
-        *slot_top = slot_base + slot_bytes();
-        return true;
-      }
-      return false;
+      const char* mem = published_mem_[i].load(std::memory_order_relaxed);
+      if (a >= mem && a < mem + per_slab * slot_bytes()) return true;
     }
     return false;
   }
@@ -172,9 +167,13 @@ class StackPool {
     for (std::size_t i = per_slab; i-- > 0;) {
       char* slot = m + i * slot_bytes();
       Stack s{slot + page_, size_, false};
-      if (guard_pages_ && guarded_ < guard_budget && ::mprotect(slot, page_, PROT_NONE) == 0) {
+      // The lowest page of every slab is a guard whatever the budget: a
+      // canary stack that overflows runs down through its neighbours into
+      // it, and the fault is reported instead of running off the slab.
+      const bool want_guard = i == 0 || (guard_pages_ && guarded_ < guard_budget);
+      if (want_guard && ::mprotect(slot, page_, PROT_NONE) == 0) {
         s.guarded = true;
-        ++guarded_;
+        if (i != 0 || guard_pages_) ++guarded_;
       } else {
         *reinterpret_cast<std::uint64_t*>(s.base) = stack_canary;
       }

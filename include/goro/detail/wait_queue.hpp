@@ -148,6 +148,7 @@ class Sema {
   // Go: semacquire1. lifo puts the waiter at the head (a waiter that was
   // already woken once and lost the race, as sync.Mutex does).
   void acquire(bool lifo, WaitReason reason) GORO_NO_TSA {
+    chaos_point();
     if (try_acquire()) return;
     Waiter w;
     for (;;) {

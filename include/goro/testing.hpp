@@ -1,0 +1,80 @@
+// testing — helpers for testing code that uses goroutines.
+//
+// goro::testing::expect_no_leaks(fn) runs fn and then checks that every
+// goroutine fn started has finished (Go: go.uber.org/goleak). Goroutines get
+// a grace period to wind down (up to `grace`, polling with back-off); any
+// still alive after it are reported with their dump in a goro::testing::
+// leak_error, which a test framework shows as the failure.
+//
+//   TEST_CASE("worker pool stops on cancel") {
+//     goro::testing::expect_no_leaks([] { run_pool_and_cancel(); });
+//   }
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "detail/diagnostics.hpp"
+#include "scheduler.hpp"
+#include "time.hpp"
+
+namespace goro::testing {
+
+class leak_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail_leak {
+
+inline std::unordered_set<std::uint64_t> live_ids(goro::detail::Runtime* rt) {
+  std::unordered_set<std::uint64_t> ids;
+  for (const auto& g : goro::detail::snapshot(rt)) ids.insert(g.id);
+  return ids;
+}
+
+template <class F>
+void check(goro::detail::Runtime* rt, F&& fn, std::chrono::milliseconds grace) {
+  const auto before = live_ids(rt);
+  const goro::detail::G* self = goro::detail::current_g();
+  const std::uint64_t self_id = self ? self->id : 0;
+  fn();
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  auto pause = std::chrono::microseconds(100);
+  for (;;) {
+    std::vector<goro::detail::GoroutineInfo> leaked;
+    for (const auto& g : goro::detail::snapshot(rt))
+      if (g.id != self_id && !before.count(g.id)) leaked.push_back(g);
+    if (leaked.empty()) return;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::ostringstream os;
+      os << "goro: " << leaked.size() << " goroutine(s) leaked (still alive "
+         << grace.count() << " ms after the function returned):\n\n";
+      goro::detail::write_dump(os, leaked);
+      throw leak_error(os.str());
+    }
+    goro::sleep_for(pause);
+    pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace detail_leak
+
+// Checks goroutines of the caller's runtime (the default one from a plain thread).
+template <class F>
+void expect_no_leaks(F&& fn, std::chrono::milliseconds grace = std::chrono::milliseconds(1000)) {
+  detail_leak::check(goro::detail::current_runtime(), std::forward<F>(fn), grace);
+}
+
+// Checks goroutines of the given scheduler.
+template <class F>
+void expect_no_leaks(Scheduler& s, F&& fn, std::chrono::milliseconds grace = std::chrono::milliseconds(1000)) {
+  detail_leak::check(s.runtime(), std::forward<F>(fn), grace);
+}
+
+}  // namespace goro::testing
