@@ -205,9 +205,11 @@ function(goro_add_output_test test)
 endfunction()
 
 # goro_parse_test_header(<file> <prefix>): reads the `// key: value` comment
-# lines at the very top of <file> (expect, exit, args, timeout) into
+# lines at the very top of <file> (expect, exit, args, timeout, sanitize) into
 # <prefix>_EXPECT (a list, one entry per `// expect:` line), <prefix>_EXIT,
-# <prefix>_ARGS (split like a shell command line) and <prefix>_TIMEOUT.
+# <prefix>_ARGS (split like a shell command line), <prefix>_TIMEOUT and
+# <prefix>_SANITIZE (the builds the test belongs to: a list of thread,
+# address, none; empty means all).
 # Parsing stops at the first line that is not a `//` comment (at most 12).
 function(goro_parse_test_header file prefix)
   # file(READ) rather than file(STRINGS): a regex holding "[" must not be
@@ -217,6 +219,7 @@ function(goro_parse_test_header file prefix)
   set(exit "")
   set(args "")
   set(timeout "")
+  set(sanitize "")
   string(ASCII 1 semicolon)
   foreach(i RANGE 1 12)
     string(FIND "${text}" "\n" nl)
@@ -243,12 +246,15 @@ function(goro_parse_test_header file prefix)
       separate_arguments(args UNIX_COMMAND "${CMAKE_MATCH_1}")
     elseif(line MATCHES "^[ \t]*//[ \t]*timeout:[ \t]*([0-9]+)")
       set(timeout "${CMAKE_MATCH_1}")
+    elseif(line MATCHES "^[ \t]*//[ \t]*sanitize:[ \t]*(.+)$")
+      string(REGEX REPLACE "[ \t,]+" ";" sanitize "${CMAKE_MATCH_1}")
     endif()
   endforeach()
   set(${prefix}_EXPECT "${expect}" PARENT_SCOPE)
   set(${prefix}_EXIT "${exit}" PARENT_SCOPE)
   set(${prefix}_ARGS "${args}" PARENT_SCOPE)
   set(${prefix}_TIMEOUT "${timeout}" PARENT_SCOPE)
+  set(${prefix}_SANITIZE "${sanitize}" PARENT_SCOPE)
 endfunction()
 
 # _goro_write_if_changed(<file> <content>): leaves the file (and its time

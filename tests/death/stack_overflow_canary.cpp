@@ -1,0 +1,25 @@
+// expect: goroutine [0-9]+: stack overflow \(stack size 65536\)
+// exit: abort
+// sanitize: none
+// The same with guard pages off (canary stacks): the overflow runs into the
+// slab's guard page, or the canary check at the next switch catches it.
+#include <goro/goro.hpp>
+
+#include <cstdio>
+
+static volatile bool forever = true;  // hides the unbounded recursion from -Winfinite-recursion
+
+static int recurse(int n) {
+  if (!forever) return n;
+  volatile char frame[512];
+  frame[0] = static_cast<char>(n);
+  return recurse(n + 1) + frame[0];
+}
+
+int main() {
+  goro::Scheduler s{goro::Options{.procs = 2, .stack_size = 64 * 1024, .guard_pages = false}};
+  // Some goroutines first, so the overflowing one is not in a slab's first slot.
+  for (int i = 0; i < 10; ++i) s.go([] { goro::yield(); });
+  s.go([] { std::printf("%d\n", recurse(0)); });
+  return 0;
+}
