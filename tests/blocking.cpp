@@ -53,31 +53,40 @@ bool eventually(F cond, std::chrono::milliseconds limit = 5000ms) {
 
 }  // namespace
 
+// Catch2 is not thread-safe: goroutines record outcomes in atomics, and the
+// test thread checks them once the Scheduler has joined its goroutines.
+
 TEST_CASE("a goroutine blocked in a read does not stall the others on a single processor") {
-  goro::Scheduler s{goro::Options{.procs = 1}};
   int fds[2];
   REQUIRE(::pipe(fds) == 0);
   std::atomic<long> count{0};
   std::atomic<bool> read_done{false};
-  s.go([&] {
-    char c = 0;
-    const ssize_t n = goro::blocking([&] { return ::read(fds[0], &c, 1); });
-    CHECK(n == 1);
-    read_done = true;
-  });
-  s.go([&] {
-    while (!read_done) {
-      ++count;
-      goro::yield();
-    }
-  });
-  // Without the hand-off, procs = 1 is stuck in read() and count stays 0.
-  const bool advanced = eventually([&] { return count.load() > 1000; });
-  CHECK_FALSE(read_done.load());
-  REQUIRE(::write(fds[1], "x", 1) == 1);
-  CHECK(advanced);
+  std::atomic<long> bytes_read{-1};
+  bool advanced = false;
+  bool read_still_blocked = false;
+  {
+    goro::Scheduler s{goro::Options{.procs = 1}};
+    s.go([&] {
+      char c = 0;
+      bytes_read = goro::blocking([&] { return ::read(fds[0], &c, 1); });
+      read_done = true;
+    });
+    s.go([&] {
+      while (!read_done) {
+        ++count;
+        goro::yield();
+      }
+    });
+    // Without the hand-off, procs = 1 is stuck in read() and count stays 0.
+    advanced = eventually([&] { return count.load() > 1000; });
+    read_still_blocked = !read_done.load();
+    REQUIRE(::write(fds[1], "x", 1) == 1);
+  }
   ::close(fds[0]);
   ::close(fds[1]);
+  CHECK(advanced);
+  CHECK(read_still_blocked);
+  CHECK(bytes_read == 1);
 }
 
 TEST_CASE("blocking calls run in parallel beyond the processor count and CPU work goes on") {
