@@ -98,7 +98,6 @@ struct alignas(cache_line) G {
   std::uint64_t id = 0;
   std::atomic<std::int64_t> wait_since{0};  // monotonic ns when it last parked (dump)
   Runtime* rt = nullptr;
-  G* sched_link = nullptr;       // global run queue link (under the scheduler lock)
   Context ctx;
   Stack stack;
   SanitizerFiber san;

@@ -45,6 +45,7 @@
 #include "../options.hpp"
 #include "config.hpp"
 #include "context.hpp"
+#include "global_queue.hpp"
 #include "goroutine.hpp"
 #include "machine.hpp"
 #include "parker.hpp"
@@ -109,8 +110,7 @@ struct Runtime {
   StackPool stacks;
 
   Spinlock lock;
-  G* global_head GORO_GUARDED_BY(lock) = nullptr;
-  G* global_tail GORO_GUARDED_BY(lock) = nullptr;
+  GlobalQueue global_runq GORO_GUARDED_BY(lock);
   std::atomic<std::uint32_t> global_runq_size{0};
   P* pidle GORO_GUARDED_BY(lock) = nullptr;
   std::atomic<int> npidle{0};
@@ -138,21 +138,13 @@ struct Runtime {
 // Global run queue (under rt->lock). Go: globrunqput / globrunqget.
 
 inline void global_put_locked(Runtime* rt, G* g) GORO_REQUIRES(rt->lock) {
-  g->sched_link = nullptr;
-  if (rt->global_tail) rt->global_tail->sched_link = g;
-  else rt->global_head = g;
-  rt->global_tail = g;
-  rt->global_runq_size.store(rt->global_runq_size.load(std::memory_order_relaxed) + 1,
-                             std::memory_order_release);
+  rt->global_runq.push_back(g);
+  rt->global_runq_size.store(static_cast<std::uint32_t>(rt->global_runq.size()), std::memory_order_release);
 }
 
 inline G* global_pop_locked(Runtime* rt) GORO_REQUIRES(rt->lock) {
-  G* g = rt->global_head;
-  if (!g) return nullptr;
-  rt->global_head = g->sched_link;
-  if (!rt->global_head) rt->global_tail = nullptr;
-  rt->global_runq_size.store(rt->global_runq_size.load(std::memory_order_relaxed) - 1,
-                             std::memory_order_release);
+  G* g = rt->global_runq.pop_front();
+  rt->global_runq_size.store(static_cast<std::uint32_t>(rt->global_runq.size()), std::memory_order_release);
   return g;
 }
 
