@@ -157,6 +157,11 @@ inline G* global_get_locked(Runtime* rt, P* p, std::uint32_t max) GORO_REQUIRES(
   if (n > size) n = size;
   if (max > 0 && n > max) n = max;
   if (n > RunQueue::capacity / 2) n = RunQueue::capacity / 2;
+  // The local queue need not be empty (yield_current comes here when the
+  // fairness tick sends it to the global queue): take no more than fits.
+  // Only we push to p's queue, so its free room can only grow meanwhile.
+  const std::uint32_t room = RunQueue::capacity - p->runq.size();
+  if (n > room + 1) n = room + 1;
   G* g = global_pop_locked(rt);
   for (std::uint32_t i = 1; i < n; ++i) {
     G* extra = global_pop_locked(rt);

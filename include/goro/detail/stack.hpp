@@ -12,7 +12,8 @@
 // guard budget allows, the page below each stack's base is PROT_NONE (one
 // extra kernel mapping per stack); beyond the budget (Linux allows 65,530
 // mappings per process by default, and a million goroutines must fit) a
-// canary word at the base is checked at every switch away from the goroutine.
+// canary word at the base (which must stay zero) is checked at every switch
+// away from the goroutine.
 #pragma once
 
 #include <sys/mman.h>
@@ -51,8 +52,6 @@ struct Stack {
   char* top() const noexcept { return base + size; }
   explicit operator bool() const noexcept { return base != nullptr; }
 };
-
-inline constexpr std::uint64_t stack_canary = 0x90c0'57ac'c0de'c0deULL;
 
 class StackPool {
  public:
@@ -145,8 +144,12 @@ class StackPool {
     return false;
   }
 
+  // The canary of an unguarded stack is its lowest word, which must still
+  // read zero (as mmap gave it). Nothing is written at creation: reading an
+  // untouched page maps the shared zero page and costs no memory, where a
+  // written canary would commit one more page per goroutine.
   static bool canary_intact(const Stack& s) noexcept {
-    return s.guarded || *reinterpret_cast<const std::uint64_t*>(s.base) == stack_canary;
+    return s.guarded || *reinterpret_cast<const volatile std::uint64_t*>(s.base) == 0;
   }
 
   std::size_t guard_budget = default_guard_budget;
@@ -190,8 +193,6 @@ class StackPool {
       if (want_guard && ::mprotect(slot, page_, PROT_NONE) == 0) {
         slab.guarded_mask |= std::uint64_t{1} << i;
         if (i != 0 || guard_pages_) ++guarded_;
-      } else {
-        *reinterpret_cast<std::uint64_t*>(slot + page_) = stack_canary;
       }
     }
     slabs_.push_back(slab);
