@@ -23,8 +23,9 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <typeinfo>
-#include <unordered_set>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 
@@ -67,7 +68,9 @@ namespace detail {
 
 // Invariants: err, children and timer are guarded by lock. parent, done,
 // deadline, key and value are immutable after construction. A node is in its
-// parent's children set exactly while both are uncancelled.
+// parent's children set exactly while both are uncancelled and the node is
+// alive: the set holds weak references, and a node freed without being
+// cancelled (its CancelFunc never called) leaves it in its destructor.
 struct ContextNode : std::enable_shared_from_this<ContextNode> {
   std::shared_ptr<ContextNode> parent;
   Chan<std::monostate> done;  // nil for background and value-only nodes' own
@@ -80,8 +83,19 @@ struct ContextNode : std::enable_shared_from_this<ContextNode> {
 
   Spinlock lock;
   std::error_code err GORO_GUARDED_BY(lock);
-  std::unordered_set<ContextNode*> children GORO_GUARDED_BY(lock);
+  std::unordered_map<ContextNode*, std::weak_ptr<ContextNode>> children GORO_GUARDED_BY(lock);
   std::shared_ptr<ChanTimer> timer GORO_GUARDED_BY(lock);
+
+  ContextNode() = default;
+  ContextNode(const ContextNode&) = delete;
+  ContextNode& operator=(const ContextNode&) = delete;
+  ~ContextNode() {
+    if (!cancelable) return;
+    if (ContextNode* p = parent ? parent->cancel_owner() : nullptr) {
+      SpinGuard g(p->lock);
+      p->children.erase(this);
+    }
+  }
 
   // The nearest cancelable ancestor-or-self (whose done/err we report).
   ContextNode* cancel_owner() noexcept {
@@ -92,7 +106,7 @@ struct ContextNode : std::enable_shared_from_this<ContextNode> {
 
   // Go: cancelCtx.cancel.
   void cancel(std::error_code e, bool remove_from_parent) {
-    std::unordered_set<ContextNode*> kids;
+    std::unordered_map<ContextNode*, std::weak_ptr<ContextNode>> kids;
     std::shared_ptr<ChanTimer> t;
     {
       SpinGuard g(lock);
@@ -103,7 +117,8 @@ struct ContextNode : std::enable_shared_from_this<ContextNode> {
     }
     if (t) t->stop();
     done.close();
-    for (ContextNode* k : kids) k->cancel(e, false);
+    for (auto& kid : kids)
+      if (auto k = kid.second.lock()) k->cancel(e, false);  // expired: being freed
     if (remove_from_parent) {
       if (ContextNode* p = parent ? parent->cancel_owner() : nullptr) {
         SpinGuard g(p->lock);
@@ -120,7 +135,7 @@ struct ContextNode : std::enable_shared_from_this<ContextNode> {
     {
       SpinGuard g(p->lock);
       if (!p->err) {
-        p->children.insert(this);
+        p->children.emplace(this, weak_from_this());
         return;
       }
       perr = p->err;
@@ -162,10 +177,13 @@ class Context {
 
   // Go: ctx.Value(key): the value of the nearest with_value(…, key, …)
   // whose key has the same type and compares equal; nullptr if none.
+  // The key decays as with_value's by-value key does (an array to a pointer).
   template <class V, class K>
   const V* value(const K& key) const {
+    using Key = std::decay_t<const K&>;
+    const Key& k = key;
     for (detail::ContextNode* n = node_.get(); n; n = n->parent.get()) {
-      if (n->key_type && *n->key_type == typeid(K) && *std::any_cast<K>(&n->key) == key)
+      if (n->key_type && *n->key_type == typeid(Key) && *std::any_cast<Key>(&n->key) == k)
         return std::any_cast<V>(&n->value);
     }
     return nullptr;

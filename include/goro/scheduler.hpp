@@ -79,6 +79,9 @@ class Scheduler {
   void go(F&& f, detail::SourceLocation loc = detail::SourceLocation::current()) {
     detail::spawn(rt_, detail::bind_task(std::forward<F>(f)), loc);
   }
+  // With arguments the creation site recorded for goro::dump is this
+  // header (a default argument cannot follow a pack in a member function);
+  // pass a lambda, or use goro::go, for the caller's line.
   template <class F, class Arg, class... Args>
   void go(F&& f, Arg&& arg, Args&&... args) {
     detail::spawn(rt_, detail::bind_task(std::forward<F>(f), std::forward<Arg>(arg), std::forward<Args>(args)...),
@@ -116,7 +119,9 @@ auto run(F&& fn, detail::SourceLocation loc = detail::SourceLocation::current())
   using R = std::invoke_result_t<F&>;
   if (detail::current_g()) return fn();
   detail::Runtime* rt = detail::default_runtime();
-  std::conditional_t<std::is_void_v<R>, bool, std::optional<R>> result{};
+  // A reference result is kept as a pointer (std::optional<T&> does not exist).
+  using Stored = std::conditional_t<std::is_reference_v<R>, std::remove_reference_t<R>*, R>;
+  std::conditional_t<std::is_void_v<R>, bool, std::optional<Stored>> result{};
   std::exception_ptr error;
   detail::Parker done;
   rt->nmain.fetch_add(1, std::memory_order_acq_rel);
@@ -124,6 +129,8 @@ auto run(F&& fn, detail::SourceLocation loc = detail::SourceLocation::current())
     try {
       if constexpr (std::is_void_v<R>) {
         fn();
+      } else if constexpr (std::is_reference_v<R>) {
+        result.emplace(&fn());
       } else {
         result.emplace(fn());
       }
@@ -135,7 +142,11 @@ auto run(F&& fn, detail::SourceLocation loc = detail::SourceLocation::current())
   }, loc, true);
   done.park();
   if (error) std::rethrow_exception(error);
-  if constexpr (!std::is_void_v<R>) return std::move(*result);
+  if constexpr (std::is_reference_v<R>) {
+    return static_cast<R>(**result);
+  } else if constexpr (!std::is_void_v<R>) {
+    return std::move(*result);
+  }
 }
 
 }  // namespace goro

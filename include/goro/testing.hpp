@@ -42,7 +42,7 @@ template <class F>
 void check(goro::detail::Runtime* rt, F&& fn, std::chrono::milliseconds grace) {
   const auto before = live_ids(rt);
   const goro::detail::G* self = goro::detail::current_g();
-  const std::uint64_t self_id = self ? self->id : 0;
+  const std::uint64_t self_id = self ? self->goid() : 0;
   fn();
   const auto deadline = std::chrono::steady_clock::now() + grace;
   auto pause = std::chrono::microseconds(100);

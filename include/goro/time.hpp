@@ -96,6 +96,12 @@ struct ChanTimer : std::enable_shared_from_this<ChanTimer> {
     if (t->period == 0) {
       SpinGuard g(s->lock);
       release = std::move(s->self);
+      // Send under the lock, in the same critical section that takes self:
+      // stop() waits for a firing in flight by watching self under it.
+      if (!s->callback) {
+        s->ch.try_send(Clock::now());
+        return;
+      }
     } else if (s->ch.use_count() == 1) {
       // A ticker whose channel nobody can receive from any more.
       remove_timer(t);
@@ -110,14 +116,19 @@ struct ChanTimer : std::enable_shared_from_this<ChanTimer> {
     }
   }
 
+  // ch_out, if given, receives a handle to the channel before the timer is
+  // armed: a ticker that fired before its caller held the channel would
+  // see nobody holding it and stop itself.
   static std::shared_ptr<ChanTimer> make(Clock::duration d, Clock::duration period,
-                                         std::function<void()> callback = {}) {
+                                         std::function<void()> callback = {},
+                                         Chan<Clock::time_point>* ch_out = nullptr) {
     auto s = std::make_shared<ChanTimer>();
     s->callback = std::move(callback);
     s->rt = current_runtime();
     s->timer.fire = &fire;
     s->timer.arg = s.get();
     s->timer.period = std::chrono::duration_cast<std::chrono::nanoseconds>(period).count();
+    if (ch_out) *ch_out = s->ch;
     s->arm(d);
     return s;
   }
@@ -138,13 +149,24 @@ struct ChanTimer : std::enable_shared_from_this<ChanTimer> {
     add_timer(rt, p, &timer);
   }
 
-  // True if the timer was armed and is now stopped before firing.
+  // True if the timer was armed and is now stopped before firing. False if
+  // it already fired; a one-shot firing in flight on another thread (taken
+  // off the heap, self not yet taken) is waited for, so that its value is in
+  // the channel when stop returns (Timer::stop then discards it).
   bool stop() {
-    if (!remove_timer(&timer)) return false;
-    std::shared_ptr<ChanTimer> release;
-    SpinGuard g(lock);
-    release = std::move(self);
-    return true;
+    for (;;) {
+      if (remove_timer(&timer)) {
+        std::shared_ptr<ChanTimer> release;
+        SpinGuard g(lock);
+        release = std::move(self);
+        return true;
+      }
+      {
+        SpinGuard g(lock);
+        if (!self || timer.period != 0) return false;
+      }
+      std::this_thread::yield();  // the firing M is between the heap and fire()
+    }
   }
 
  private:
@@ -167,7 +189,9 @@ inline Chan<Clock::time_point> after(Clock::duration d) {
 // stops by itself once nobody holds the channel. d must be positive.
 inline Chan<Clock::time_point> tick(Clock::duration d) {
   if (d <= Clock::duration::zero()) throw std::invalid_argument("goro::tick: non-positive interval");
-  return detail::ChanTimer::make(d, d)->ch;
+  Chan<Clock::time_point> ch;
+  detail::ChanTimer::make(d, d, {}, &ch);
+  return ch;
 }
 
 // Go: time.Timer. Sends the time on c() once, after the duration. With Go

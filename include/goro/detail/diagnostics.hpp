@@ -42,14 +42,14 @@ struct GoroutineInfo {
 inline std::vector<GoroutineInfo> snapshot(Runtime* rt) {
   std::vector<GoroutineInfo> out;
   rt->stacks.for_each_slot([&](char* top) {
-    auto* g = reinterpret_cast<G*>((reinterpret_cast<std::uintptr_t>(top) - sizeof(G)) &
-                                   ~std::uintptr_t{alignof(G) - 1});
+    const G* g = g_at(top);
     if (g->magic != G::initialized) return;
     // Memory ordering: acquire pairs with new_g's release of `runnable`.
     const GStatus st = g->status.load(std::memory_order_acquire);
     if (st == GStatus::dead) return;
-    out.push_back({g->id, st, g->wait_reason.load(std::memory_order_relaxed),
-                   g->wait_since.load(std::memory_order_relaxed), g->created, g->is_main});
+    out.push_back({g->goid(), st, g->wait_reason.load(std::memory_order_relaxed),
+                   g->wait_since.load(std::memory_order_relaxed), g->created(),
+                   g->is_main.load(std::memory_order_relaxed)});
   });
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   return out;
@@ -104,9 +104,10 @@ inline void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs) {
     what = ex.what();
   } catch (...) {
   }
+  const SourceLocation created = g->created();
   std::fprintf(stderr, "goroutine %llu [running]: uncaught exception: %s\n\tcreated at %s:%u in %s\n",
-               static_cast<unsigned long long>(g->id), what.c_str(), g->created.file_name(),
-               g->created.line(), g->created.function_name());
+               static_cast<unsigned long long>(g->goid()), what.c_str(), created.file_name(),
+               created.line(), created.function_name());
   std::fflush(stderr);
   std::terminate();
 }
@@ -141,7 +142,7 @@ inline void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs) {
 }
 
 // The canary at the base of an unguarded stack was overwritten.
-inline void stack_overflow_detected(G* g) { report_stack_overflow(g->id, g->stack.size); }
+inline void stack_overflow_detected(G* g) { report_stack_overflow(g->goid(), g->stack.size); }
 
 // Runtimes whose stacks the SIGSEGV handler must recognise.
 struct HookRegistry {
@@ -176,7 +177,7 @@ inline void on_fault(int sig, siginfo_t* info, void* uctx) {
     // A guard page was hit: the goroutine running on this thread overflowed.
     M* m = tls_m;
     G* g = m ? (m->curg ? m->curg : m->blocked_g) : nullptr;
-    report_stack_overflow(g ? g->id : 0, rt->stacks.stack_size());
+    report_stack_overflow(g ? g->goid() : 0, rt->stacks.stack_size());
   }
   chain_signal(sig == SIGBUS ? h.old_bus : h.old_segv, sig, info, uctx);
 }

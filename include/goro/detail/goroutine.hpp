@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <new>
 
 #include "source_location.hpp"
 #include "context.hpp"
@@ -91,11 +92,13 @@ struct alignas(cache_line) G {
   static constexpr std::size_t inline_fn_size = 128;
 
   std::atomic<GStatus> status{GStatus::dead};
-  std::uint64_t magic = initialized;  // a fresh (zeroed) stack slot reads 0
+  std::uint64_t magic = initialized;  // set when the slab is made (under the pool's lock)
   // Written by the G itself when it parks; read racily by goro::dump.
   std::atomic<WaitReason> wait_reason{WaitReason::none};
-  bool is_main = false;          // goroutine 1 under goro::run
-  std::uint64_t id = 0;
+  // Identity, written by new_g and read racily by goro::dump (hence
+  // relaxed atomics: a dump may see a slot mid-reuse, never a torn value).
+  std::atomic<bool> is_main{false};  // goroutine 1 under goro::run
+  std::atomic<std::uint64_t> id{0};
   std::atomic<std::int64_t> wait_since{0};  // monotonic ns when it last parked (dump)
   Runtime* rt = nullptr;
   Context ctx;
@@ -105,12 +108,36 @@ struct alignas(cache_line) G {
   void* fn = nullptr;            // the goroutine's function object
   void (*invoke)(void*) = nullptr;
   void (*destroy)(void*) noexcept = nullptr;
-  SourceLocation created;
+  std::atomic<const char*> created_file{""};
+  std::atomic<const char*> created_function{""};
+  std::atomic<unsigned> created_line{0};
+
+  std::uint64_t goid() const noexcept { return id.load(std::memory_order_relaxed); }
+  SourceLocation created() const noexcept {
+    return SourceLocation{created_file.load(std::memory_order_relaxed),
+                          created_line.load(std::memory_order_relaxed),
+                          created_function.load(std::memory_order_relaxed)};
+  }
+  void set_created(const SourceLocation& loc) noexcept {
+    created_file.store(loc.file_name(), std::memory_order_relaxed);
+    created_line.store(loc.line(), std::memory_order_relaxed);
+    created_function.store(loc.function_name(), std::memory_order_relaxed);
+  }
   // Wake-up parameter passed by the waker (select's case index, a
   // semaphore's hand-off ticket, a channel's "closed" flag).
   std::uintptr_t param = 0;
   std::uint64_t rand_state = 0;  // for select's random poll order
   alignas(16) unsigned char fn_storage[inline_fn_size];
 };
+
+// The G of the stack slot whose top is `top`: at the very top, aligned.
+inline G* g_at(char* top) noexcept {
+  return std::launder(reinterpret_cast<G*>((reinterpret_cast<std::uintptr_t>(top) - sizeof(G)) &
+                                           ~std::uintptr_t{alignof(G) - 1}));
+}
+
+// Builds the (dead) G of every slot when its slab is made, under the stack
+// pool's lock, so that goro::dump never reads a G under construction.
+inline void init_slot(char* top) noexcept { new (reinterpret_cast<char*>(g_at(top))) G{}; }
 
 }  // namespace goro::detail

@@ -235,6 +235,9 @@ void timer_added(Runtime* rt, std::int64_t when);
 
 // Adds t (with t->when set) to p's heap.
 inline void add_timer(Runtime* rt, P* p, Timer* t) {
+  // Read t only under the lock: once it is released another M may fire t,
+  // and its owner (e.g. a sleeping goroutine's frame) may be gone.
+  const std::int64_t when = t->when;
   bool earliest;
   {
     SpinGuard g(p->timer_lock);
@@ -243,7 +246,7 @@ inline void add_timer(Runtime* rt, P* p, Timer* t) {
     earliest = t->index == 0;
     update_timer0_locked(p);
   }
-  if (earliest) timer_added(rt, t->when);
+  if (earliest) timer_added(rt, when);
 }
 
 // Removes t if it is still pending. Returns false if it already fired (or was
@@ -445,11 +448,17 @@ inline void switch_from(M* m, G* g, G* next) {
 // Picks the next G for a goroutine that is giving up its P, without leaving
 // the goroutine's stack: runnext or the local queue. Returns null when the
 // scheduling loop must decide (queue empty, or it is time to look at the
-// global queue for fairness).
-inline G* next_local(M* m) {
+// global queue for fairness). A parking G passes run_timers = false: it may
+// still hold the lock that a due timer's fire needs (the channel it waits on,
+// released by unlockf only after the switch), so due timers send it through
+// the scheduling loop, which runs them after the switch.
+inline G* next_local(M* m, bool run_timers = true) {
   P* p = m->p;
   const std::int64_t t0 = p->timer0_when.load(std::memory_order_relaxed);
-  if (t0 != 0 && t0 <= nanotime()) check_timers(p, nanotime());
+  if (t0 != 0 && t0 <= nanotime()) {
+    if (!run_timers) return nullptr;
+    check_timers(p, nanotime());
+  }
   if (m->rt->global_runq_size.load(std::memory_order_relaxed) != 0 && ++p->schedtick % 61 == 0)
     return nullptr;
   if (m->spinning) return nullptr;
@@ -471,7 +480,7 @@ inline void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
   m->pending = Pending::park;
   m->unlockf = unlockf;
   m->unlock_arg = arg;
-  switch_from(m, g, next_local(m));
+  switch_from(m, g, next_local(m, false));
 }
 
 // The running G yields its P (goro::yield). Go: Gosched.
@@ -580,24 +589,22 @@ inline void goroutine_entry(Context from) noexcept {
 
 // Creates a G running f. Does not make it runnable.
 template <class F>
-G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc) {
+G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main) {
   using Fn = std::decay_t<F>;
   Stack s = get_stack(rt, p);
-  // The G lives at the very top of its stack.
-  char* gmem = reinterpret_cast<char*>(
-      (reinterpret_cast<std::uintptr_t>(s.top()) - sizeof(G)) & ~std::uintptr_t{alignof(G) - 1});
-  G* g = std::launder(reinterpret_cast<G*>(gmem));
-  if (g->magic != G::initialized) {
-    // A fresh slot (zero-filled by mmap): build the G and its context.
-    g = new (gmem) G{};
+  // The G lives at the very top of its stack (built with the slab).
+  G* g = g_at(s.top());
+  char* gmem = reinterpret_cast<char*>(g);
+  if (!g->ctx) {
+    // First use of this stack: make its context.
     const std::size_t size = static_cast<std::size_t>(gmem - s.base) & ~std::size_t{63};
     g->ctx = Context::create<&goroutine_entry>(s.base + size, size);
   }
   g->rt = rt;
   g->stack = s;
-  g->created = loc;
-  g->id = new_goid(rt, p);
-  g->is_main = false;
+  g->set_created(loc);
+  g->id.store(new_goid(rt, p), std::memory_order_relaxed);
+  g->is_main.store(is_main, std::memory_order_relaxed);
   g->wait_reason.store(WaitReason::none, std::memory_order_relaxed);
   g->param = 0;
   g->eh = {};
@@ -623,8 +630,7 @@ template <class F>
 void spawn(Runtime* rt, F&& f, SourceLocation loc, bool is_main = false) {
   M* m = current_m();
   P* p = (m && m->rt == rt) ? m->p : nullptr;
-  G* g = new_g(rt, p, std::forward<F>(f), loc);
-  g->is_main = is_main;
+  G* g = new_g(rt, p, std::forward<F>(f), loc, is_main);
   if (p) {
     runq_put(rt, p, g, !chaos(rt, 2));
   } else {
@@ -906,6 +912,7 @@ inline int procs_from_env(int requested) {
 
 inline Runtime::Runtime(const Options& o)
     : opts(o), nprocs(procs_from_env(o.procs)), stacks(o.stack_size, o.guard_pages) {
+  stacks.slot_init = &init_slot;
   if (opts.max_threads < nprocs + 1) opts.max_threads = nprocs + 1;
   allp.reserve(static_cast<std::size_t>(nprocs));
   for (int i = 0; i < nprocs; ++i) allp.push_back(std::make_unique<P>(i));

@@ -153,6 +153,8 @@ class StackPool {
   }
 
   std::size_t guard_budget = default_guard_budget;
+  // Called for every slot of a new slab, with the pool's lock held.
+  void (*slot_init)(char* top) noexcept = nullptr;
 
  private:
   static std::size_t round_up(std::size_t n, std::size_t to) noexcept { return (n + to - 1) / to * to; }
@@ -195,6 +197,8 @@ class StackPool {
         if (i != 0 || guard_pages_) ++guarded_;
       }
     }
+    if (slot_init)
+      for (std::size_t i = 0; i < per_slab; ++i) slot_init(m + (i + 1) * slot_bytes());
     slabs_.push_back(slab);
     if (slabs_.size() <= max_published) {
       published_mem_[slabs_.size() - 1].store(m, std::memory_order_relaxed);

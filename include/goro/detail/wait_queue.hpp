@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <sched.h>
 
 #include "config.hpp"
 #include "goroutine.hpp"
@@ -131,11 +132,79 @@ class WaitList {
 
 // Go's runtime semaphore, one per primitive (Go hashes addresses into a
 // shared table; a per-object queue costs a few words and no hashing).
+//
+// Lifetime: unlike Go's table, the queue lives in the primitive, which C++
+// code may destroy as soon as the acquire that a release() allowed has
+// returned (std::mutex's rule; `{ WaitGroup wg; ...; wg.wait(); }`). So an
+// acquire does not return while a release() that published a count may
+// still touch the Sema: releases in flight are counted in releasers_, and a
+// successful acquire waits (briefly: a release never blocks) until it is 0.
 class Sema {
  public:
   explicit Sema(std::uint32_t initial = 0) noexcept : count_(initial) {}
 
   bool try_acquire() noexcept {
+    if (!take()) return false;
+    wait_for_releasers();
+    return true;
+  }
+
+  // Go: semacquire1. lifo puts the waiter at the head (a waiter that was
+  // already woken once and lost the race, as sync.Mutex does).
+  void acquire(bool lifo, WaitReason reason) GORO_NO_TSA {
+    chaos_point();
+    if (take()) return wait_for_releasers();
+    Waiter w;
+    for (;;) {
+      lock_.lock();
+      // Memory ordering: seq_cst — release() increments count then reads
+      // nwait; we increment nwait then read count: one of us sees the other.
+      nwait_.fetch_add(1, std::memory_order_seq_cst);
+      if (take()) {
+        nwait_.fetch_sub(1, std::memory_order_relaxed);
+        lock_.unlock();
+        return wait_for_releasers();
+      }
+      if (lifo) waiters_.push_front(&w);
+      else waiters_.push_back(&w);
+      w.block(lock_, reason);
+      if (w.ticket != 0 || take()) return wait_for_releasers();
+    }
+  }
+
+  // Go: semrelease1. handoff passes the count directly to the first waiter
+  // and yields to it (sync.Mutex's starvation mode).
+  void release(bool handoff) {
+    // Memory ordering: relaxed — the seq_cst (hence release) increment of
+    // count_ below orders it before any acquire that takes our count.
+    releasers_.fetch_add(1, std::memory_order_relaxed);
+    count_.fetch_add(1, std::memory_order_seq_cst);
+    if (nwait_.load(std::memory_order_seq_cst) == 0) return release_done();
+    lock_.lock();
+    if (nwait_.load(std::memory_order_relaxed) == 0) {
+      lock_.unlock();
+      return release_done();
+    }
+    Waiter* w = waiters_.pop_front();
+    if (w) nwait_.fetch_sub(1, std::memory_order_relaxed);
+    lock_.unlock();
+    if (!w) return release_done();
+    if (handoff && take()) w->ticket = 1;
+    const bool handed = w->ticket == 1;
+    const bool goroutine = current_g() != nullptr;
+    // Last touch of *this: w cannot return before wake(), and an acquirer
+    // that took the count may now return and free the Sema.
+    release_done();
+    w->wake();
+    // Let the waiter run now rather than after our time slice (Go: goyield).
+    if (handed && goroutine) yield_current();
+  }
+
+  std::uint32_t waiters() const noexcept { return nwait_.load(std::memory_order_relaxed); }
+
+ private:
+  // Go: cansemacquire.
+  bool take() noexcept {
     std::uint32_t v = count_.load(std::memory_order_relaxed);
     while (v > 0) {
       // Memory ordering: acquire pairs with release()'s increment.
@@ -145,56 +214,31 @@ class Sema {
     return false;
   }
 
-  // Go: semacquire1. lifo puts the waiter at the head (a waiter that was
-  // already woken once and lost the race, as sync.Mutex does).
-  void acquire(bool lifo, WaitReason reason) GORO_NO_TSA {
-    chaos_point();
-    if (try_acquire()) return;
-    Waiter w;
-    for (;;) {
-      lock_.lock();
-      // Memory ordering: seq_cst — release() increments count then reads
-      // nwait; we increment nwait then read count: one of us sees the other.
-      nwait_.fetch_add(1, std::memory_order_seq_cst);
-      if (try_acquire()) {
-        nwait_.fetch_sub(1, std::memory_order_relaxed);
-        lock_.unlock();
-        return;
-      }
-      if (lifo) waiters_.push_front(&w);
-      else waiters_.push_back(&w);
-      w.block(lock_, reason);
-      if (w.ticket != 0 || try_acquire()) return;
+  void release_done() noexcept {
+    // Memory ordering: release — our accesses to *this happen before the
+    // acquirer's wait_for_releasers() sees 0 (and frees the Sema, perhaps).
+    releasers_.fetch_sub(1, std::memory_order_release);
+  }
+
+  // Called after taking a count: lets a release() that may have published
+  // it finish with *this. A release never blocks or switches goroutines
+  // in between, so this spins for a few hundred nanoseconds at most,
+  // unless the OS preempted the releasing thread.
+  void wait_for_releasers() noexcept {
+    // Memory ordering: acquire pairs with release_done().
+    for (unsigned spins = 0; releasers_.load(std::memory_order_acquire) != 0; ++spins) {
+      if (spins < 64) cpu_relax();
+      else ::sched_yield();
     }
   }
 
-  // Go: semrelease1. handoff passes the count directly to the first waiter
-  // and yields to it (sync.Mutex's starvation mode).
-  void release(bool handoff) {
-    count_.fetch_add(1, std::memory_order_seq_cst);
-    if (nwait_.load(std::memory_order_seq_cst) == 0) return;
-    lock_.lock();
-    if (nwait_.load(std::memory_order_relaxed) == 0) {
-      lock_.unlock();
-      return;
-    }
-    Waiter* w = waiters_.pop_front();
-    if (w) nwait_.fetch_sub(1, std::memory_order_relaxed);
-    lock_.unlock();
-    if (!w) return;
-    if (handoff && try_acquire()) w->ticket = 1;
-    const bool handed = w->ticket == 1;
-    const bool goroutine = current_g() != nullptr;
-    w->wake();
-    // Let the waiter run now rather than after our time slice (Go: goyield).
-    if (handed && goroutine) yield_current();
-  }
-
-  std::uint32_t waiters() const noexcept { return nwait_.load(std::memory_order_relaxed); }
-
- private:
+  // Invariants: count_ and releasers_ change only by atomic RMWs; nwait_
+  // and waiters_ under lock_ (nwait_ is also read without it, see above);
+  // nwait_ counts the Waiters in waiters_ plus an acquirer between its
+  // increment and its re-check under lock_.
   std::atomic<std::uint32_t> count_;
   std::atomic<std::uint32_t> nwait_{0};
+  std::atomic<std::uint32_t> releasers_{0};  // release() calls between their first and last touch of *this
   Spinlock lock_;
   WaitList waiters_ GORO_GUARDED_BY(lock_);
 };
