@@ -27,6 +27,7 @@ struct Monitor {
   std::thread thread;
   Parker parker;
   std::atomic<bool> deep_sleep{false};
+  std::atomic<bool> backed_off{false};  // sleeping longer than one 20 us tick
   std::atomic<bool> stop{false};
 
   // The monitor's view of each P's blocking call (Go: sysmontick).
@@ -133,13 +134,16 @@ inline void monitor_main(Monitor* mon) {
       idle_rounds = 0;
       continue;
     }
-    mon->parker.park_until(now + delay);
-    if (retake(mon, nanotime()) > 0) {
+    // A new blocking call wakes a backed-off monitor (backed_off), so a
+    // burst of calls after a quiet spell is not handed off 10 ms late.
+    const bool woken = mon->parker.park_until(now + delay);
+    if (retake(mon, nanotime()) > 0 || woken) {
       idle_rounds = 0;
       delay = 20'000;
     } else if (++idle_rounds > 50) {
       delay = std::min<std::int64_t>(delay * 2, 10'000'000);
     }
+    mon->backed_off.store(delay > 20'000, std::memory_order_relaxed);
   }
 }
 
@@ -188,7 +192,9 @@ inline void enter_blocking(M* m) {
   // `blocking` may hand the P to another M, which must see our writes.
   p->status.store(PStatus::blocking, std::memory_order_release);
   rt->nblocking.fetch_add(1, std::memory_order_seq_cst);
-  if (mon->deep_sleep.load(std::memory_order_seq_cst)) mon->parker.unpark();
+  if (mon->deep_sleep.load(std::memory_order_seq_cst) ||
+      (mon->backed_off.load(std::memory_order_relaxed) && mon->backed_off.exchange(false)))
+    mon->parker.unpark();
 }
 
 // Go: exitsyscall. Reattaches the goroutine to a P: its old one if the
