@@ -105,6 +105,7 @@ inline void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs) {
   } catch (...) {
   }
   const SourceLocation created = g->created();
+  std::fflush(stdout);
   std::fprintf(stderr, "goroutine %llu [running]: uncaught exception: %s\n\tcreated at %s:%u in %s\n",
                static_cast<unsigned long long>(g->goid()), what.c_str(), created.file_name(),
                created.line(), created.function_name());
@@ -274,6 +275,7 @@ inline void check_dead_locked(Runtime* rt) GORO_REQUIRES(rt->lock) {
     main_waiting |= g.is_main;
   }
   if (!main_waiting || static_cast<std::int64_t>(gs.size()) != rt->live.load(std::memory_order_acquire)) return;
+  std::fflush(stdout);  // what the program printed comes first, as in Go
   std::ostringstream os;
   os << "fatal error: all goroutines are asleep - deadlock!\n\n";
   write_dump(os, gs);

@@ -32,6 +32,8 @@
 
 #if GORO_ASAN
 extern "C" void __asan_unpoison_memory_region(void const volatile* addr, std::size_t size);
+extern "C" void __lsan_register_root_region(const void* p, std::size_t size);
+extern "C" void __lsan_unregister_root_region(const void* p, std::size_t size);
 #endif
 
 namespace goro::detail {
@@ -82,6 +84,7 @@ class StackPool {
 #if GORO_ASAN
       // Frames of parked contexts leave poisoned redzones in the shadow.
       __asan_unpoison_memory_region(s.mem, s.bytes);
+      __lsan_unregister_root_region(s.mem, s.bytes);
 #endif
       ::munmap(s.mem, s.bytes);
     }
@@ -199,6 +202,11 @@ class StackPool {
     }
     if (slot_init)
       for (std::size_t i = 0; i < per_slab; ++i) slot_init(m + (i + 1) * slot_bytes());
+#if GORO_ASAN
+    // LeakSanitizer: what a blocked goroutine's stack points to is alive
+    // (LSan scans only the readable parts, skipping the guard pages).
+    __lsan_register_root_region(m, bytes);
+#endif
     slabs_.push_back(slab);
     if (slabs_.size() <= max_published) {
       published_mem_[slabs_.size() - 1].store(m, std::memory_order_relaxed);
