@@ -102,17 +102,11 @@ bool planted_bug_shows(std::uint64_t seed) {
   {
     goro::Scheduler s{goro::Options{.procs = 1, .randomize = seed}};
     s.go([&] {
-      goro::Chan<int> done(2);
-      goro::go([&log, done] {
-        log += 'a';
-        done.send(1);
-      });
-      goro::go([&log, done] {
-        log += 'b';
-        done.send(1);
-      });
-      done.recv();
-      done.recv();
+      goro::Chan<char> steps(2);  // each goroutine reports its step in order
+      goro::go([steps] { steps.send('a'); });
+      goro::go([steps] { steps.send('b'); });
+      log += *steps.recv();
+      log += *steps.recv();
     });
   }
   return log != "ba";

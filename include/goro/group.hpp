@@ -57,7 +57,7 @@ class Group {
     if (active_.load(std::memory_order_acquire) != 0)
       throw std::logic_error("goro::Group: modify limit while goroutines in the group are still active");
     sem_ = n < 0 ? Chan<std::monostate>{} : Chan<std::monostate>(static_cast<std::size_t>(n));
-    if (n == 0) limit_zero_ = true;
+    limit_zero_ = n == 0;
   }
 
   // Starts f in a new goroutine, first waiting for a free slot if a limit is set.
@@ -76,14 +76,16 @@ class Group {
     return true;
   }
 
-  // Waits for all goroutines, cancels the context, rethrows the first exception.
+  // Waits for all goroutines, cancels the context, rethrows the first
+  // exception. Every wait() rethrows it, as Go's Wait returns the first error
+  // every time.
   void wait() {
     wg_.wait();
     cancel_();
     std::exception_ptr e;
     {
       detail::SpinGuard g(lock_);
-      e = std::exchange(error_, nullptr);
+      e = error_;
     }
     if (e) std::rethrow_exception(e);
   }

@@ -144,6 +144,7 @@ inline int select_go(SelectCase* cases, std::size_t n, bool has_default) GORO_NO
   }
   locks.unlock();
   SelectCase& c = cases[winner];
+  tsan_acquire(&waiters[winner]);  // the winner's waker happens before us
   const bool success = waiters[winner].success;
   for (std::size_t k = 0; k < active; ++k) waiters[poll[k]].~Waiter();
   if (c.is_send) {

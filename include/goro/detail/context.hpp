@@ -25,6 +25,12 @@ void* __tsan_get_current_fiber(void);
 void* __tsan_create_fiber(unsigned flags);
 void __tsan_destroy_fiber(void* fiber);
 void __tsan_switch_to_fiber(void* fiber, unsigned flags);
+void __tsan_acquire(void* addr);
+void __tsan_release(void* addr);
+void __tsan_ignore_thread_begin(void);
+void __tsan_ignore_thread_end(void);
+void AnnotateIgnoreSyncBegin(const char* file, int line);
+void AnnotateIgnoreSyncEnd(const char* file, int line);
 }
 #endif
 #if GORO_ASAN
@@ -36,6 +42,92 @@ void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_
 #endif
 
 namespace goro::detail {
+
+// ---- ThreadSanitizer model -------------------------------------------------
+// Goroutines are TSan fibers. The scheduler's own code is invisible to TSan
+// (ignored reads, writes and synchronization), like Go's uninstrumented
+// runtime: otherwise its run-queue atomics would order every goroutine after
+// every other and hide the races users need to see. What remains is ordered
+// explicitly. Goroutines that run one after the other on the same thread are
+// ordered (each leaving goroutine releases its thread's token, each arriving
+// one acquires it — tsan_leave/tsan_resume), as tasks on a thread pool are:
+// C++ code has thread-local state (errno, caches) that goroutines sharing a
+// thread really do hand over. Goroutines on different threads are ordered
+// only by real synchronization. The orderings Go's memory model promises are
+// annotated too: `go f()` before f starts (spawn/goroutine_entry), a
+// waker before the goroutine it wakes (Waiter), a goroutine's end before the
+// Scheduler's destructor returns (Runtime::shutdown), and a goroutine's end
+// before the start of the next goroutine that reuses its stack (the one
+// imprecision: GCC 12's TSan cannot forget a reused stack's old accesses).
+
+GORO_ALWAYS_INLINE void tsan_ignore_begin() noexcept {
+#if GORO_TSAN
+  __tsan_ignore_thread_begin();
+  AnnotateIgnoreSyncBegin(__FILE__, __LINE__);
+#endif
+}
+
+GORO_ALWAYS_INLINE void tsan_ignore_end() noexcept {
+#if GORO_TSAN
+  AnnotateIgnoreSyncEnd(__FILE__, __LINE__);
+  __tsan_ignore_thread_end();
+#endif
+}
+
+// A goroutine arriving on a thread (resuming, or starting) acquires the
+// thread's token, released by the thread when it starts (its TLS set-up) and
+// by every goroutine that leaves it (tsan_leave). Ends the ignored region the
+// goroutine was suspended in.
+GORO_ALWAYS_INLINE void tsan_resume([[maybe_unused]] void* thread_token) noexcept {
+  tsan_ignore_end();
+#if GORO_TSAN
+  __tsan_acquire(thread_token);
+#endif
+}
+
+// A goroutine about to switch away releases its thread's token (before
+// entering the ignored region).
+GORO_ALWAYS_INLINE void tsan_leave([[maybe_unused]] void* thread_token) noexcept {
+#if GORO_TSAN
+  __tsan_release(thread_token);
+#endif
+}
+
+// Ignores memory accesses (not synchronization) for its scope.
+struct TsanIgnoreAccesses {
+  TsanIgnoreAccesses() noexcept {
+#if GORO_TSAN
+    __tsan_ignore_thread_begin();
+#endif
+  }
+  ~TsanIgnoreAccesses() {
+#if GORO_TSAN
+    __tsan_ignore_thread_end();
+#endif
+  }
+  TsanIgnoreAccesses(const TsanIgnoreAccesses&) = delete;
+  TsanIgnoreAccesses& operator=(const TsanIgnoreAccesses&) = delete;
+};
+
+// Scheduler code that does not switch goroutines: ignored for its scope.
+struct TsanIgnore {
+  TsanIgnore() noexcept { tsan_ignore_begin(); }
+  ~TsanIgnore() { tsan_ignore_end(); }
+  TsanIgnore(const TsanIgnore&) = delete;
+  TsanIgnore& operator=(const TsanIgnore&) = delete;
+};
+
+GORO_ALWAYS_INLINE void tsan_release([[maybe_unused]] void* addr) noexcept {
+#if GORO_TSAN
+  __tsan_release(addr);
+#endif
+}
+
+GORO_ALWAYS_INLINE void tsan_acquire([[maybe_unused]] void* addr) noexcept {
+#if GORO_TSAN
+  __tsan_acquire(addr);
+#endif
+}
 
 // A context's identity for the sanitizers: its TSan fiber, the ASan fake
 // stack it saved while switched out, and its stack bounds.
@@ -76,6 +168,13 @@ inline void sanitizer_create_fiber(SanitizerFiber& s, const void* bottom, std::s
   s.stack_size = size;
 }
 
+// A fiber that never synchronizes with goroutines (Runtime::tsan_spawner).
+inline void sanitizer_create_spawner([[maybe_unused]] SanitizerFiber& s) noexcept {
+#if GORO_TSAN
+  s.tsan = __tsan_create_fiber(0);
+#endif
+}
+
 inline void sanitizer_destroy_fiber(SanitizerFiber& s) noexcept {
 #if GORO_TSAN
   if (s.tsan) __tsan_destroy_fiber(s.tsan);
@@ -92,8 +191,24 @@ GORO_ALWAYS_INLINE void sanitizer_before_switch([[maybe_unused]] SanitizerFiber*
                                  to.stack_size);
 #endif
 #if GORO_TSAN
-  __tsan_switch_to_fiber(to.tsan, 0);
+  __tsan_switch_to_fiber(to.tsan, 1);  // no sync: see "ThreadSanitizer model"
 #endif
+}
+
+// Runs fn attributed to the goroutine `as` (parked or finishing), not to the
+// context that runs it: the work a switch leaves for the next context (the
+// parked goroutine's unlock) is logically the parked goroutine's.
+template <class Fn>
+GORO_ALWAYS_INLINE decltype(auto) tsan_run_as([[maybe_unused]] SanitizerFiber& as, Fn&& fn) {
+#if GORO_TSAN
+  void* self = __tsan_get_current_fiber();
+  __tsan_switch_to_fiber(as.tsan, 1);
+  struct Back {
+    void* fiber;
+    ~Back() { __tsan_switch_to_fiber(fiber, 1); }
+  } back{self};
+#endif
+  return fn();
 }
 
 // Called first thing when a context runs again (a new context's trampoline

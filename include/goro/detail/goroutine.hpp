@@ -98,6 +98,7 @@ struct alignas(cache_line) G {
   // Identity, written by new_g and read racily by goro::dump (hence
   // relaxed atomics: a dump may see a slot mid-reuse, never a torn value).
   std::atomic<bool> is_main{false};  // goroutine 1 under goro::run
+  bool fresh = false;  // not yet run: its TSan fiber is new (see switch_to_g)
   std::atomic<std::uint64_t> id{0};
   std::atomic<std::int64_t> wait_since{0};  // monotonic ns when it last parked (dump)
   Runtime* rt = nullptr;

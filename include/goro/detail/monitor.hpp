@@ -113,6 +113,7 @@ inline std::int64_t reap_idle_ms(Runtime* rt, std::int64_t now) {
 }
 
 inline void monitor_main(Monitor* mon) {
+  TsanIgnore tsan_ignore;  // runtime internals (see context.hpp)
   Runtime* rt = mon->rt;
   std::int64_t delay = 20'000;
   int idle_rounds = 0;
@@ -173,6 +174,7 @@ inline Monitor* ensure_monitor(Runtime* rt) {
 // P stays with it (marked blocking) so that a short call costs no hand-off;
 // the monitor takes the P away if the call lasts.
 inline void enter_blocking(M* m) {
+  TsanIgnore tsan_ignore;  // runtime internals (see context.hpp)
   Runtime* rt = m->rt;
   Monitor* mon = ensure_monitor(rt);
   G* g = m->curg;
@@ -201,6 +203,12 @@ inline void enter_blocking(M* m) {
 // monitor has not taken it, else an idle one, else it goes to the global
 // run queue and this thread parks.
 inline void exit_blocking(M* m) {
+  // Runtime internals (see context.hpp); if we switch, we resume inside them.
+  tsan_leave(&m->tsan_token);
+  tsan_ignore_begin();
+  struct Resume {
+    ~Resume() { tsan_resume(&current_m()->tsan_token); }
+  } resume;
   Runtime* rt = m->rt;
   G* g = m->blocked_g;
   P* p = m->blocked_p;

@@ -129,6 +129,12 @@ struct Runtime {
   std::atomic<std::uint64_t> goid_gen{0};
   std::atomic<Parker*> closer{nullptr};  // the destructor, waiting for live == 0
 
+  // TSan: the fiber Ms are started from. A new thread inherits its
+  // creator's happens-before; goroutines resuming on an M acquire the M's
+  // start (see tsan_resume), so Ms must not be created from a goroutine's
+  // fiber, or every goroutine would be ordered after that one's past.
+  SanitizerFiber tsan_spawner;
+
   // The monitor (blocking.hpp); created on first use of goro::blocking.
   std::atomic<void*> monitor{nullptr};
   void (*destroy_monitor)(Runtime*) = nullptr;
@@ -209,6 +215,7 @@ inline void update_timer0_locked(P* p) GORO_REQUIRES(p->timer_lock) {
 inline int check_timers(P* p, std::int64_t now) {
   const std::int64_t next = p->timer0_when.load(std::memory_order_acquire);
   if (next == 0 || next > now) return 0;
+  TsanIgnore tsan_ignore;  // runtime internals (see context.hpp)
   int fired = 0;
   for (;;) {
     Timer* t;
@@ -235,6 +242,7 @@ void timer_added(Runtime* rt, std::int64_t when);
 
 // Adds t (with t->when set) to p's heap.
 inline void add_timer(Runtime* rt, P* p, Timer* t) {
+  TsanIgnore tsan_ignore;  // runtime internals (see context.hpp)
   // Read t only under the lock: once it is released another M may fire t,
   // and its owner (e.g. a sleeping goroutine's frame) may be gone.
   const std::int64_t when = t->when;
@@ -252,6 +260,7 @@ inline void add_timer(Runtime* rt, P* p, Timer* t) {
 // Removes t if it is still pending. Returns false if it already fired (or was
 // never added). Go: deltimer.
 inline bool remove_timer(Timer* t) {
+  TsanIgnore tsan_ignore;  // runtime internals (see context.hpp)
   for (;;) {
     P* p = t->owner.load(std::memory_order_acquire);
     if (!p) return false;
@@ -333,6 +342,7 @@ inline void runq_put(Runtime* rt, P* p, G* g, bool next) {
 // goes to this P's runnext, so it runs next (a hand-off, like Go); from a
 // plain thread it goes to the global queue.
 inline void ready(G* g) {
+  TsanIgnore tsan_ignore;  // runtime internals (see context.hpp)
   Runtime* rt = g->rt;
   // Memory ordering: the run queue's release publishes the G; status is
   // informational (dump) except for the waiting→runnable check.
@@ -410,10 +420,14 @@ inline bool do_pending(M* m, Context&& from) {
       wakep(m->rt);
       return true;
     }
-    case Pending::park:
+    case Pending::park: {
       prev->ctx = std::move(from);
-      if (!m->unlockf(prev, m->unlock_arg)) ready(prev);
+      // The unlock is the parked goroutine's own action (see tsan_run_as).
+      bool (*unlockf)(G*, void*) = m->unlockf;
+      void* arg = m->unlock_arg;
+      if (!tsan_run_as(prev->san, [&] { return unlockf(prev, arg); })) ready(prev);
       return true;
+    }
   }
   return true;
 }
@@ -435,13 +449,19 @@ inline void switch_from(M* m, G* g, G* next) {
     next->status.store(GStatus::running, std::memory_order_relaxed);
     m->curg = next;
     eh_switch(m, g->eh, next->eh);
+    // Nothing shared is touched between the sanitizer switch and the jump:
+    // TSan already attributes it to `next`, which may be a fresh fiber.
+    Context target = std::move(next->ctx);
+    const bool fresh = std::exchange(next->fresh, false);
     sanitizer_before_switch(&g->san, next->san);
-    after_switch(std::move(next->ctx).jump());
+    if (fresh) tsan_ignore_begin();  // for `next`: see goroutine_entry
+    after_switch(std::move(target).jump());
   } else {
     m->curg = nullptr;
     eh_switch(m, g->eh, m->g0_eh);
+    Context target = std::move(m->g0);
     sanitizer_before_switch(&g->san, m->g0_san);
-    after_switch(std::move(m->g0).jump());
+    after_switch(std::move(target).jump());
   }
 }
 
@@ -472,6 +492,8 @@ inline G* next_local(M* m, bool run_timers = true) {
 // context is saved; it typically releases the lock that protects the wait
 // queue g was put on. If it returns false, g is made runnable again.
 inline void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
+  tsan_leave(&current_m()->tsan_token);
+  tsan_ignore_begin();  // runtime internals (see context.hpp); ended when we resume
   M* m = current_m();
   G* g = m->curg;
   g->wait_reason.store(reason, std::memory_order_relaxed);
@@ -481,10 +503,17 @@ inline void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
   m->unlockf = unlockf;
   m->unlock_arg = arg;
   switch_from(m, g, next_local(m, false));
+  tsan_resume(&current_m()->tsan_token);  // ends the region begun above, in this fiber
 }
 
 // The running G yields its P (goro::yield). Go: Gosched.
 inline void yield_current() {
+  // Runtime internals (see context.hpp); this fiber resumes inside them.
+  tsan_leave(&current_m()->tsan_token);
+  tsan_ignore_begin();
+  struct Resume {
+    ~Resume() { tsan_resume(&current_m()->tsan_token); }
+  } resume;
   M* m = current_m();
   G* g = m->curg;
   G* next = next_local(m);
@@ -555,10 +584,22 @@ inline void run_body(G* g) noexcept {
 // The exit switch is inlined into this frame (see Context).
 inline void goroutine_entry(Context from) noexcept {
   for (bool first = true;; first = false) {
+    // Each time round, this is a new goroutine's fresh TSan fiber, which the
+    // context that switched to it has already put in an ignored region (so
+    // that even the store of `from` on resumption is runtime-internal).
     after_switch(std::move(from), first);
     M* m = current_m();
     G* g = m->curg;
+    tsan_resume(&m->tsan_token);
+    tsan_acquire(g);  // Go: the go statement happens before the goroutine starts
     run_body(g);
+    tsan_release(&g->rt->live);  // ... and its end before ~Scheduler returns
+    // The next goroutine to get this stack (which acquires g when it starts)
+    // must not see our frames' accesses as racing with its own. The cost: a
+    // finished goroutine is ordered before the one that reuses its stack.
+    tsan_release(g);
+    tsan_leave(&current_m()->tsan_token);
+    tsan_ignore_begin();  // ended just before the final switch (see below)
 
     m = current_m();
     Runtime* rt = g->rt;
@@ -572,17 +613,27 @@ inline void goroutine_entry(Context from) noexcept {
     m->pending = Pending::exited;
     G* next = next_local(m);
     EhState dead_eh;
+    // TSan refuses to destroy a fiber inside an ignored region; only the
+    // switch itself (which writes nothing shared) runs outside it.
     if (next) {
       next->status.store(GStatus::running, std::memory_order_relaxed);
       m->curg = next;
       eh_switch(m, dead_eh, next->eh);
-      sanitizer_before_switch(nullptr, next->san);
-      from = std::move(next->ctx).jump();
+      Context target = std::move(next->ctx);
+      SanitizerFiber target_san = next->san;
+      const bool fresh = std::exchange(next->fresh, false);
+      tsan_ignore_end();
+      sanitizer_before_switch(nullptr, target_san);
+      if (fresh) tsan_ignore_begin();  // for `next`: see the top of this loop
+      from = std::move(target).jump();
     } else {
       m->curg = nullptr;
       eh_switch(m, dead_eh, m->g0_eh);
-      sanitizer_before_switch(nullptr, m->g0_san);
-      from = std::move(m->g0).jump();
+      Context target = std::move(m->g0);
+      SanitizerFiber target_san = m->g0_san;
+      tsan_ignore_end();
+      sanitizer_before_switch(nullptr, target_san);
+      from = std::move(target).jump();
     }
   }
 }
@@ -605,6 +656,7 @@ G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main) {
   g->set_created(loc);
   g->id.store(new_goid(rt, p), std::memory_order_relaxed);
   g->is_main.store(is_main, std::memory_order_relaxed);
+  g->fresh = true;
   g->wait_reason.store(WaitReason::none, std::memory_order_relaxed);
   g->param = 0;
   g->eh = {};
@@ -628,9 +680,13 @@ G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main) {
 // (Go: newproc); from elsewhere to the global queue.
 template <class F>
 void spawn(Runtime* rt, F&& f, SourceLocation loc, bool is_main = false) {
+  tsan_ignore_begin();  // runtime internals (see context.hpp)
   M* m = current_m();
   P* p = (m && m->rt == rt) ? m->p : nullptr;
   G* g = new_g(rt, p, std::forward<F>(f), loc, is_main);
+  tsan_ignore_end();
+  tsan_release(g);  // Go: the go statement happens before the goroutine starts
+  TsanIgnore tsan_ignore;
   if (p) {
     runq_put(rt, p, g, !chaos(rt, 2));
   } else {
@@ -651,8 +707,11 @@ inline void execute(M* m, G* g) {
   m->prev = nullptr;
   m->pending = Pending::none;
   eh_switch(m, m->g0_eh, g->eh);
+  Context target = std::move(g->ctx);  // before the sanitizer switch (see switch_from)
+  const bool fresh = std::exchange(g->fresh, false);
   sanitizer_before_switch(&m->g0_san, g->san);
-  Context from = std::move(g->ctx).jump();
+  if (fresh) tsan_ignore_begin();  // for g: see goroutine_entry
+  Context from = std::move(target).jump();
   // Back on the scheduling stack of the same M (only this M resumes its g0).
   sanitizer_after_switch(m->g0_san);
   if (!do_pending(m, std::move(from))) fatal("goro: scheduler resumed without a pending switch");
@@ -833,6 +892,8 @@ inline bool stop_m(M* m, std::int64_t until) {
 
 inline void m_main(M* m) {
   set_current_m(m);
+  tsan_release(&m->tsan_token);  // goroutines resumed here see this thread's setup
+  tsan_ignore_begin();  // the scheduling loop is runtime internals (see context.hpp)
   m->eh_globals = thread_eh_globals();
   thread_started(m);
   sanitizer_init_thread(m->g0_san);
@@ -844,6 +905,7 @@ inline void m_main(M* m) {
     // Started idle: wait for a P.
     if (!stop_m(m, 0)) {
       thread_exiting(m);
+      tsan_ignore_end();
       return;
     }
   }
@@ -858,6 +920,7 @@ inline void m_main(M* m) {
   }
   thread_exiting(m);
   set_current_m(nullptr);
+  tsan_ignore_end();
 }
 
 inline void start_m(Runtime* rt, P* p, bool spinning) {
@@ -885,7 +948,10 @@ inline void start_m(Runtime* rt, P* p, bool spinning) {
       nm->nextp = p;
       nm->spinning = spinning;
       ++rt->nm_live;
-      nm->thread = std::thread([nm] { m_main(nm); });
+      tsan_run_as(rt->tsan_spawner, [nm] {
+        TsanIgnoreAccesses ignore;  // the M's fields are runtime internals
+        nm->thread = std::thread([nm] { m_main(nm); });
+      });
       return;
     }
     nm->nextp = p;
@@ -913,6 +979,7 @@ inline int procs_from_env(int requested) {
 inline Runtime::Runtime(const Options& o)
     : opts(o), nprocs(procs_from_env(o.procs)), stacks(o.stack_size, o.guard_pages) {
   stacks.slot_init = &init_slot;
+  sanitizer_create_spawner(tsan_spawner);
   if (opts.max_threads < nprocs + 1) opts.max_threads = nprocs + 1;
   allp.reserve(static_cast<std::size_t>(nprocs));
   for (int i = 0; i < nprocs; ++i) allp.push_back(std::make_unique<P>(i));
@@ -931,6 +998,7 @@ inline void Runtime::shutdown() {
   Parker self;
   closer.store(&self, std::memory_order_release);
   while (live.load(std::memory_order_acquire) != 0) self.park_until(nanotime() + 100'000'000);
+  tsan_acquire(&live);  // every goroutine's end happens before we return
   closer.store(nullptr, std::memory_order_release);
   if (destroy_monitor) destroy_monitor(this);
   std::vector<M*> ms;
@@ -942,6 +1010,7 @@ inline void Runtime::shutdown() {
   for (M* m : ms) m->parker.unpark();
   for (M* m : ms)
     if (m->thread.joinable()) m->thread.join();
+  sanitizer_destroy_fiber(tsan_spawner);
 }
 
 }  // namespace goro::detail

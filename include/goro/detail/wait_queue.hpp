@@ -60,12 +60,18 @@ struct Waiter {
   // Wakes the waiter. Call without holding the queue's lock if possible
   // (ready() may take the scheduler lock).
   void wake() noexcept {
-    if (g) {
-      ready(g);
+    // Read what we need first: once released, the waiter may return and
+    // reuse this memory (and TSan must see our reads ordered before that).
+    G* gg = g;
+    Parker* pp = parker;
+    tsan_release(this);  // the waker happens before the woken (see context.hpp)
+    if (gg) {
+      ready(gg);
     } else {
-      parker->unpark();
+      pp->unpark();
     }
   }
+
 
   // Blocks the caller until wake(). `lock` is held on entry and released.
   template <class Lock>
@@ -76,12 +82,17 @@ struct Waiter {
       lock.unlock();
       parker->park();
     }
+    tsan_acquire(this);
   }
 
  private:
   template <class Lock>
   static bool unlock_fn(G*, void* l) GORO_NO_TSA {
+    // Runs as the parked goroutine (tsan_run_as), inside the runtime's
+    // ignored region: the primitive's unlock is user-level synchronization.
+    tsan_ignore_end();
     static_cast<Lock*>(l)->unlock();
+    tsan_ignore_begin();
     return true;
   }
 };

@@ -1,0 +1,280 @@
+// Mutex — Go's sync.Mutex: a mutual-exclusion lock whose waiters park.
+// A goroutine that waits for it gives its processor to other goroutines; a
+// plain OS thread that waits sleeps. Use it to guard data shared between
+// goroutines (and threads); use a channel to hand data over.
+//
+// Contract:
+// - lock() blocks until the mutex is free; unlock() never blocks; try_lock()
+//   never blocks (Go 1.18's TryLock). Meets the standard Lockable
+//   requirements, so std::lock_guard, std::unique_lock (incl. try_to_lock)
+//   and std::scoped_lock work.
+// - Callable from goroutines of any runtime and from plain OS threads, in any
+//   mix. Thread-safe.
+// - Not owned by a goroutine (as in Go): a goroutine or thread may unlock a
+//   mutex another one locked. Not recursive: locking it twice from the same
+//   goroutine deadlocks (Go's deadlock detector reports it under goro::run).
+// - unlock() of an unlocked mutex is fatal, as in Go:
+//   `fatal error: sync: unlock of unlocked mutex`, then abort.
+// - Fair in the long run (Go's starvation mode, below): no waiter waits for
+//   more than about a millisecond longer than it must.
+// - Memory: everything written before unlock() is visible after the lock()
+//   that follows it.
+// - Non-copyable, non-movable; it must outlive every call on it, except
+//   that, as std::mutex allows, it may be destroyed as soon as it is
+//   unlocked and no one waits for it, even while the unlock() that released
+//   it to its last user is still returning.
+//
+//   goro::Mutex mu;
+//   int counter = 0;                       // guarded by mu
+//   goro::WaitGroup wg;
+//   for (int i = 0; i < 1000; ++i)
+//     wg.go([&] { std::lock_guard lock(mu); ++counter; });
+//   wg.wait();                             // counter == 1000
+//
+// Go: the whole file mirrors sync/mutex.go (Go 1.21); the comments on the
+// two modes are Go's. One deliberate difference, for C++ object lifetime, is
+// explained at unlock_slow.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "detail/config.hpp"
+#include "detail/goroutine.hpp"
+#include "detail/processor.hpp"
+#include "detail/stack.hpp"
+#include "detail/wait_queue.hpp"
+
+namespace goro {
+
+class RWMutex;
+class Once;
+
+// Mutex fairness (Go's comment, sync/mutex.go).
+//
+// Mutex can be in 2 modes of operations: normal and starvation.
+// In normal mode waiters are queued in FIFO order, but a woken up waiter
+// does not own the mutex and competes with new arriving goroutines over
+// the ownership. New arriving goroutines have an advantage -- they are
+// already running on CPU and there can be lots of them, so a woken up
+// waiter has good chances of losing. In such case it is queued at front
+// of the wait queue. If a waiter fails to acquire the mutex for more than 1ms,
+// it switches mutex to the starvation mode.
+//
+// In starvation mode ownership of the mutex is directly handed off from
+// the unlocking goroutine to the waiter at the front of the queue.
+// New arriving goroutines don't try to acquire the mutex even if it appears
+// to be unlocked, and don't try to spin. Instead they queue themselves at
+// the tail of the wait queue.
+//
+// If a waiter receives ownership of the mutex and sees that either
+// (1) it is the last waiter in the queue, or (2) it waited for less than 1 ms,
+// it switches mutex back to normal operation mode.
+//
+// Normal mode has considerably better performance as a goroutine can acquire
+// a mutex several times in a row even if there are blocked waiters.
+// Starvation mode is important to prevent pathological cases of tail latency.
+class GORO_CAPABILITY("mutex") Mutex {
+ public:
+  Mutex() noexcept = default;
+  Mutex(const Mutex&) = delete;
+  Mutex& operator=(const Mutex&) = delete;
+
+  // Locks the mutex, blocking (parking) until it is free. Go: Mutex.Lock.
+  void lock() GORO_ACQUIRE() {
+    // Fast path: grab an unlocked mutex.
+    // Memory ordering: acquire pairs with unlock's release: the previous
+    // holder's critical section is visible to ours.
+    std::uint32_t expected = 0;
+    if (GORO_LIKELY(state_.compare_exchange_strong(expected, locked, std::memory_order_acquire,
+                                                   std::memory_order_relaxed)))
+      return;
+    // Slow path, outlined so that the fast path can be inlined.
+    lock_slow(detail::WaitReason::sync_mutex_lock);
+  }
+
+  // Tries to lock the mutex without blocking; returns whether it did.
+  // Go: Mutex.TryLock. As Go's documentation says, correct uses are rare.
+  bool try_lock() noexcept GORO_TRY_ACQUIRE(true) {
+    std::uint32_t old = state_.load(std::memory_order_relaxed);
+    if (old & (locked | starving)) return false;
+    // There may be a goroutine waiting for the mutex, but we are running now
+    // and can try to grab the mutex before that goroutine wakes up.
+    // Memory ordering: acquire, as in lock().
+    return state_.compare_exchange_strong(old, old | locked, std::memory_order_acquire,
+                                          std::memory_order_relaxed);
+  }
+
+  // Unlocks the mutex. Go: Mutex.Unlock.
+  void unlock() GORO_RELEASE() {
+    // Fast path: drop the lock bit when there is nothing else to do.
+    // Memory ordering: release publishes our critical section to the next
+    // locker (its acquire CAS, or its acquire load after a hand-off).
+    std::uint32_t old = locked;
+    if (GORO_LIKELY(state_.compare_exchange_strong(old, 0, std::memory_order_release, std::memory_order_relaxed)))
+      return;
+    // Outlined slow path to allow inlining the fast path.
+    unlock_slow(old);
+  }
+
+ private:
+  friend class RWMutex;
+  friend class Once;
+
+  static constexpr std::uint32_t locked = 1;    // mutexLocked: the mutex is locked
+  static constexpr std::uint32_t woken = 2;     // mutexWoken: a waiter is awake, don't wake another
+  static constexpr std::uint32_t starving = 4;  // mutexStarving: ownership is handed off
+  static constexpr int waiter_shift = 3;        // mutexWaiterShift: the rest counts waiters
+  static constexpr std::uint32_t one_waiter = 1u << waiter_shift;
+  // Go: starvationThresholdNs. A waiter that has waited this long switches
+  // the mutex to starvation mode.
+  static constexpr std::int64_t starvation_threshold_ns = 1'000'000;
+
+  // lock() with the wait reason goroutine dumps show (RWMutex and Once lock
+  // their inner Mutex with their own).
+  void lock(detail::WaitReason reason) GORO_ACQUIRE() {
+    std::uint32_t expected = 0;
+    // Memory ordering: acquire, as in lock().
+    if (GORO_LIKELY(state_.compare_exchange_strong(expected, locked, std::memory_order_acquire,
+                                                   std::memory_order_relaxed)))
+      return;
+    lock_slow(reason);
+  }
+
+  // Go: Mutex.lockSlow.
+  GORO_NOINLINE void lock_slow(detail::WaitReason reason) GORO_NO_TSA {
+    std::int64_t wait_start = 0;
+    bool is_starving = false;
+    bool awoke = false;
+    int iter = 0;
+    // Memory ordering (every load and failed CAS below): relaxed — a value
+    // read here only steers the loop; the CAS that takes the lock acquires.
+    std::uint32_t old = state_.load(std::memory_order_relaxed);
+    for (;;) {
+      // Don't spin in starvation mode, ownership is handed off to waiters
+      // so we won't be able to acquire the mutex anyway.
+      if ((old & (locked | starving)) == locked && detail::can_spin(iter)) {
+        // Active spinning makes sense. Try to set the woken flag to inform
+        // unlock not to wake other blocked goroutines.
+        if (!awoke && (old & woken) == 0 && (old >> waiter_shift) != 0 &&
+            state_.compare_exchange_strong(old, old | woken, std::memory_order_relaxed)) {
+          awoke = true;
+        }
+        detail::do_spin();
+        ++iter;
+        old = state_.load(std::memory_order_relaxed);
+        continue;
+      }
+      std::uint32_t next = old;
+      // Don't try to acquire a starving mutex, new arriving goroutines must queue.
+      if ((old & starving) == 0) next |= locked;
+      if (old & (locked | starving)) next += one_waiter;
+      // The current goroutine switches the mutex to starvation mode. But if
+      // the mutex is currently unlocked, don't do the switch: unlock expects
+      // that a starving mutex has waiters, which will not be true in this case.
+      if (is_starving && (old & locked)) next |= starving;
+      if (awoke) {
+        // The goroutine has been woken from sleep, so we need to reset the
+        // flag in either case.
+        if ((next & woken) == 0) detail::fatal("sync: inconsistent mutex state");
+        next &= ~woken;
+      }
+      // Memory ordering: acquire — when this CAS takes the lock (old was
+      // unlocked and not starving) it pairs with the last unlock's release.
+      if (state_.compare_exchange_weak(old, next, std::memory_order_acquire, std::memory_order_relaxed)) {
+        if ((old & (locked | starving)) == 0) break;  // locked the mutex with the CAS
+        // If we were already waiting before, queue at the front of the queue.
+        const bool queue_lifo = wait_start != 0;
+        if (wait_start == 0) wait_start = detail::nanotime();
+        sema_.acquire(queue_lifo, reason);
+        is_starving = is_starving || detail::nanotime() - wait_start > starvation_threshold_ns;
+        // Memory ordering: acquire — in starvation mode the unlocker handed
+        // the mutex to us; this load reads its release (fetch_sub in unlock).
+        old = state_.load(std::memory_order_acquire);
+        if (old & starving) {
+          // If this goroutine was woken and the mutex is in starvation mode,
+          // ownership was handed off to us but the mutex is in a somewhat
+          // inconsistent state: the locked bit is not set and we are still
+          // accounted as a waiter. Fix that.
+          if ((old & (locked | woken)) != 0 || (old >> waiter_shift) == 0)
+            detail::fatal("sync: inconsistent mutex state");
+          std::uint32_t delta = locked - one_waiter;  // wraps: adds 1, subtracts one waiter
+          if (!is_starving || (old >> waiter_shift) == 1) {
+            // Exit starvation mode. Critical to do it here and consider wait
+            // time. Starvation mode is so inefficient, that two goroutines
+            // can go lock-step infinitely once they switch the mutex to
+            // starvation mode.
+            delta -= starving;
+          }
+          // Memory ordering: relaxed — we already own the mutex (acquired by
+          // the load above); no one else writes these bits meanwhile.
+          state_.fetch_add(delta, std::memory_order_relaxed);
+          break;
+        }
+        awoke = true;
+        iter = 0;
+      }
+      // On failure compare_exchange_weak reloaded `old`.
+    }
+  }
+
+  // Go: Mutex.unlockSlow, with one difference. Go first drops the lock bit
+  // (atomic add) and then, in a second CAS, grabs the right to wake a
+  // waiter; here one CAS does both. Between Go's two steps another goroutine
+  // may lock, unlock and - in C++, where no garbage collector keeps it
+  // alive - destroy the mutex, which std::mutex's contract allows. With one
+  // CAS, nothing touches *this after the step that lets others lock it,
+  // except the semaphore release that a waiter still blocked in lock() is
+  // owed (so the mutex cannot be destroyed yet; see Sema's lifetime note).
+  // The decisions are Go's: a merged step is Go's interleaving in which no
+  // one took the lock between its two steps. `old` is the state our fast
+  // path's CAS found.
+  GORO_NOINLINE void unlock_slow(std::uint32_t old) {
+    for (;;) {
+      if ((old & locked) == 0) detail::fatal("sync: unlock of unlocked mutex");
+      if (old & starving) {
+        // Starving mode: hand off mutex ownership to the next waiter, and
+        // yield our time slice so that the next waiter can start to run
+        // immediately. Note: the locked bit is not set, the waiter will set
+        // it after wakeup. But the mutex is still considered locked if the
+        // starving bit is set, so new coming goroutines won't acquire it.
+        // (Only the hand-off's receiver clears the starving bit, so it is
+        // still set now.)
+        // Memory ordering: release publishes our critical section; the
+        // receiver acquires it by loading the state after the hand-off.
+        state_.fetch_sub(locked, std::memory_order_release);
+        sema_.release(true);
+        return;
+      }
+      std::uint32_t next = old - locked;
+      // If there are no waiters or a goroutine has already been woken, no
+      // need to wake anyone. Otherwise grab the right to wake someone.
+      const bool wake = (old >> waiter_shift) != 0 && (old & woken) == 0;
+      if (wake) next = (next - one_waiter) | woken;
+      // Memory ordering: release, as in unlock(); on failure relaxed (the
+      // value only steers the next iteration).
+      if (state_.compare_exchange_weak(old, next, std::memory_order_release, std::memory_order_relaxed)) {
+        if (wake) sema_.release(false);
+        return;
+      }
+    }
+  }
+
+  // Invariants (Go's mutex state word):
+  // - bit 0 (locked): someone holds the mutex; set only by a locker's CAS (or,
+  //   after a starvation hand-off, by the new owner's fetch_add), cleared only
+  //   by unlock.
+  // - bit 1 (woken): a waiter is awake or a spinner is about to take the
+  //   lock, so unlock must not wake another; set by a spinner's CAS or an
+  //   unlocker's wake CAS, cleared by that goroutine's next CAS in lock_slow.
+  // - bit 2 (starving): starvation mode; set by a waiter that waited longer
+  //   than the threshold, cleared by the waiter that takes the hand-off.
+  // - bits 3..31: goroutines queued (or about to queue) on sema_; every one
+  //   counted here will call sema_.acquire, and every sema_.release is
+  //   matched by one decrement of this count.
+  // All changes are atomic read-modify-writes of state_.
+  std::atomic<std::uint32_t> state_{0};
+  detail::Sema sema_;  // Go: Mutex.sema
+};
+
+}  // namespace goro
