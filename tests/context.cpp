@@ -1,0 +1,493 @@
+// Tests for goro::Context: cancellation down the tree, deadlines and
+// timeouts, values, background(), and the patterns built on them (a worker
+// pool stopped by cancel, the seeds' checkService). Ports Go's
+// context/context_test.go where it fits (each port names its test).
+//
+// Catch2 is not thread-safe: goroutines record outcomes in atomics or plain
+// variables read after the Scheduler has joined them, and only the test
+// thread asserts.
+#include <goro/goro.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#ifndef GORO_TEST_SCALE
+#define GORO_TEST_SCALE 1
+#endif
+
+using namespace std::chrono_literals;
+using goro::detail::WaitReason;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// A late timer is a slow machine, not a bug: generous upper bounds.
+constexpr auto kSlack = 2s;
+
+// Go: select { case <-ctx.Done(): return true; default: return false }.
+bool is_done(const goro::Context& ctx) {
+  return goro::select(goro::on_recv(ctx.done()), goro::on_default()) == 0;
+}
+
+// Goroutines of rt parked with `reason`.
+int parked(goro::detail::Runtime* rt, WaitReason reason) {
+  int n = 0;
+  for (const auto& g : goro::detail::snapshot(rt))
+    if (g.status == goro::detail::GStatus::waiting && g.reason == reason) ++n;
+  return n;
+}
+
+// Polls (bounded) until at least n goroutines of rt are parked with
+// `reason`: a check that an operation really blocks, not a sleep standing in
+// for synchronization.
+bool wait_parked(goro::detail::Runtime* rt, WaitReason reason, int n, std::chrono::milliseconds limit = 20s) {
+  const auto end = Clock::now() + limit;
+  while (parked(rt, reason) < n) {
+    if (Clock::now() > end) return false;
+    goro::sleep_for(50us);
+  }
+  return true;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// background
+
+TEST_CASE("background is never done and its done channel is nil") {
+  const goro::Context bg = goro::background();
+  CHECK(bg.done().is_nil());
+  CHECK_FALSE(bg.err());
+  CHECK_FALSE(bg.deadline());
+  // A select on a nil done channel and a default takes the default.
+  CHECK(goro::select(goro::on_recv(bg.done()), goro::on_default()) == 1);
+  // A default-constructed Context is background.
+  CHECK(goro::Context().done().is_nil());
+}
+
+// ---------------------------------------------------------------------------
+// Cancellation
+
+// Go: TestParentFinishesChild in context/context_test.go.
+TEST_CASE("TestParentFinishesChild: cancelling a context cancels its children and grandchildren") {
+  auto [parent, cancel] = goro::with_cancel(goro::background());
+  auto [child1, cancel1] = goro::with_cancel(parent);
+  auto [child2, cancel2] = goro::with_timeout(parent, 1h);
+  auto [grandchild, cancel3] = goro::with_cancel(child1);
+  const goro::Context valued = goro::with_value(child1, std::string("k"), 1);
+  const goro::Context contexts[] = {parent, child1, child2, grandchild, valued};
+  for (const auto& c : contexts) {
+    CHECK_FALSE(is_done(c));
+    CHECK_FALSE(c.err());
+  }
+  cancel();
+  for (const auto& c : contexts) {
+    CHECK(is_done(c));
+    CHECK(c.err() == goro::errc::canceled);
+    CHECK(c.err().message() == "context canceled");
+  }
+  // The children's own cancels are harmless afterwards.
+  cancel1();
+  cancel2();
+  cancel3();
+  CHECK(grandchild.err() == goro::errc::canceled);
+}
+
+TEST_CASE("cancel wakes goroutines and threads blocked on descendants' done channels") {
+  const int procs = GENERATE(1, 2, 4, 8);
+  CAPTURE(procs);
+  constexpr int per_context = 3;
+  std::atomic<int> woke_canceled{0};
+  bool all_parked = false;
+  {
+    goro::Scheduler s{goro::Options{.procs = procs}};
+    auto [root, cancel] = goro::with_cancel(goro::background());
+    auto [child, cancel_child] = goro::with_cancel(root);
+    auto [grandchild, cancel_grandchild] = goro::with_timeout(child, 1h);
+    for (const goro::Context& ctx : {root, child, grandchild}) {
+      for (int i = 0; i < per_context; ++i) {
+        s.go([&woke_canceled, ctx] {
+          ctx.wait();
+          if (ctx.err() == goro::errc::canceled) woke_canceled.fetch_add(1);
+        });
+      }
+    }
+    std::thread t([&woke_canceled, gc = grandchild] {
+      gc.wait();
+      if (gc.err() == goro::errc::canceled) woke_canceled.fetch_add(1);
+    });
+    all_parked = wait_parked(s.runtime(), WaitReason::chan_receive, 3 * per_context);
+    cancel();
+    t.join();
+  }
+  CHECK(all_parked);
+  CHECK(woke_canceled == 3 * per_context + 1);
+}
+
+// Go: TestChildFinishesFirst in context/context_test.go.
+TEST_CASE("TestChildFinishesFirst: cancelling a child does not cancel its parent") {
+  for (bool parent_has_timeout : {false, true}) {
+    CAPTURE(parent_has_timeout);
+    auto [parent, cancel_parent] =
+        parent_has_timeout ? goro::with_timeout(goro::background(), 1h) : goro::with_cancel(goro::background());
+    auto [child, cancel_child] = goro::with_cancel(parent);
+    auto [sibling, cancel_sibling] = goro::with_cancel(parent);
+    cancel_child();
+    CHECK(is_done(child));
+    CHECK(child.err() == goro::errc::canceled);
+    CHECK_FALSE(is_done(parent));
+    CHECK_FALSE(parent.err());
+    CHECK_FALSE(is_done(sibling));
+    // Cancelling the parent later still reaches the remaining child.
+    cancel_parent();
+    CHECK(is_done(parent));
+    CHECK(is_done(sibling));
+    CHECK(sibling.err() == goro::errc::canceled);
+  }
+}
+
+TEST_CASE("cancel is idempotent and the first reason sticks") {
+  SECTION("cancel twice") {
+    auto [ctx, cancel] = goro::with_cancel(goro::background());
+    cancel();
+    cancel();
+    CHECK(ctx.err() == goro::errc::canceled);
+  }
+  SECTION("cancel, then the deadline passes") {
+    auto [ctx, cancel] = goro::with_timeout(goro::background(), 200ms);
+    cancel();
+    const std::error_code first = ctx.err();
+    goro::after(250ms).recv();
+    CHECK(first == goro::errc::canceled);
+    CHECK(ctx.err() == first);
+  }
+  SECTION("the deadline passes, then cancel") {
+    auto [ctx, cancel] = goro::with_timeout(goro::background(), 1ms);
+    ctx.wait();
+    cancel();
+    CHECK(ctx.err() == goro::errc::deadline_exceeded);
+  }
+  SECTION("cancel from many threads at once") {
+    auto [ctx, cancel] = goro::with_cancel(goro::background());
+    auto [child, cancel_child] = goro::with_cancel(ctx);
+    std::vector<std::thread> ts;
+    for (int i = 0; i < 4; ++i) ts.emplace_back([c = cancel, cc = cancel_child] {
+      c();
+      cc();
+    });
+    for (auto& t : ts) t.join();
+    CHECK(ctx.err() == goro::errc::canceled);
+    CHECK(child.err() == goro::errc::canceled);
+  }
+  SECTION("a default-constructed CancelFunc cancels nothing") {
+    goro::CancelFunc nothing;
+    nothing();
+    SUCCEED();
+  }
+}
+
+// Go: TestWithCancelCanceledParent in context/context_test.go.
+TEST_CASE("a child of an already-cancelled parent is born cancelled") {
+  auto [parent, cancel] = goro::with_cancel(goro::background());
+  cancel();
+  auto [c1, cancel1] = goro::with_cancel(parent);
+  auto [c2, cancel2] = goro::with_timeout(parent, 1h);
+  auto [c3, cancel3] = goro::with_deadline(parent, Clock::now() + 1h);
+  const goro::Context c4 = goro::with_value(parent, 1, 2);
+  for (const goro::Context& c : {c1, c2, c3, c4}) {
+    CHECK(is_done(c));
+    CHECK(c.err() == goro::errc::canceled);
+  }
+}
+
+TEST_CASE("a context dropped without calling its cancel does not break its parent") {
+  auto [parent, cancel_parent] = goro::with_cancel(goro::background());
+  for (int i = 0; i < 10; ++i) {
+    // Go leaks such a child until the parent is cancelled; here the child is
+    // freed when its last handle goes, and the parent must not touch it.
+    auto [child, cancel_child] = goro::with_cancel(parent);
+    auto [timed, cancel_timed] = goro::with_timeout(parent, 1h);
+    (void)child;
+    (void)cancel_child;
+    (void)timed;
+    (void)cancel_timed;
+  }
+  auto [kept, cancel_kept] = goro::with_cancel(parent);
+  cancel_parent();
+  CHECK(parent.err() == goro::errc::canceled);
+  CHECK(kept.err() == goro::errc::canceled);
+}
+
+// ---------------------------------------------------------------------------
+// Deadlines
+
+// Go: TestWithTimeout / testDeadline in context/context_test.go.
+TEST_CASE("with_timeout cancels once with deadline_exceeded no earlier than the timeout") {
+  const int procs = GENERATE(1, 4);
+  CAPTURE(procs);
+  constexpr auto d = 30ms;
+  Clock::time_point t0, woke;
+  std::optional<Clock::time_point> deadline;
+  std::error_code err, err_before;
+  {
+    goro::Scheduler s{goro::Options{.procs = procs}};
+    s.go([&] {
+      t0 = Clock::now();
+      auto [ctx, cancel] = goro::with_timeout(goro::background(), d);
+      deadline = ctx.deadline();
+      err_before = ctx.err();
+      ctx.wait();
+      woke = Clock::now();
+      err = ctx.err();
+      cancel();
+    });
+  }
+  CHECK_FALSE(err_before);
+  REQUIRE(deadline);
+  CHECK(*deadline >= t0 + d);
+  CHECK(*deadline <= woke);
+  CHECK(woke - t0 >= d);
+  CHECK(woke - t0 < d + kSlack);
+  CHECK(err == goro::errc::deadline_exceeded);
+  CHECK(err.message() == "context deadline exceeded");
+  CHECK(err.category().name() == std::string("goro.context"));
+}
+
+TEST_CASE("with_deadline in the past is born with deadline_exceeded") {
+  auto [ctx, cancel] = goro::with_deadline(goro::background(), Clock::now() - 1s);
+  CHECK(is_done(ctx));
+  CHECK(ctx.err() == goro::errc::deadline_exceeded);
+  auto [ctx0, cancel0] = goro::with_timeout(goro::background(), Clock::duration::zero());
+  CHECK(ctx0.err() == goro::errc::deadline_exceeded);
+}
+
+// Go: TestDeadline ("WithDeadline(parent with sooner deadline)") in context/context_test.go.
+TEST_CASE("a child of a parent with a sooner deadline inherits the parent's deadline") {
+  const auto t0 = Clock::now();
+  auto [parent, cancel_parent] = goro::with_timeout(goro::background(), 30ms);
+  auto [child, cancel_child] = goro::with_timeout(parent, 1h);
+  auto [grandchild, cancel_grandchild] = goro::with_cancel(child);
+  REQUIRE(parent.deadline());
+  CHECK(child.deadline() == parent.deadline());
+  CHECK(grandchild.deadline() == parent.deadline());
+  // A child with a sooner deadline keeps its own.
+  auto [sooner, cancel_sooner] = goro::with_timeout(parent, 1ms);
+  REQUIRE(sooner.deadline());
+  CHECK(*sooner.deadline() < *parent.deadline());
+  grandchild.wait();
+  CHECK(Clock::now() - t0 >= 30ms);
+  CHECK(child.err() == goro::errc::deadline_exceeded);
+  CHECK(grandchild.err() == goro::errc::deadline_exceeded);
+  CHECK(sooner.err() == goro::errc::deadline_exceeded);
+}
+
+TEST_CASE("a deadline cancels the children of the context that times out") {
+  auto [parent, cancel_parent] = goro::with_timeout(goro::background(), 10ms);
+  auto [child, cancel_child] = goro::with_cancel(parent);
+  child.wait();
+  CHECK(child.err() == goro::errc::deadline_exceeded);
+  CHECK(parent.err() == goro::errc::deadline_exceeded);
+}
+
+// ---------------------------------------------------------------------------
+// Values
+
+// Go: TestValues in context/context_test.go.
+TEST_CASE("value finds the nearest matching key through the chain") {
+  using namespace std::string_literals;
+  const goro::Context c0 = goro::background();
+  const goro::Context c1 = goro::with_value(c0, "user"s, 42);
+  auto [c2, cancel] = goro::with_cancel(c1);
+  const goro::Context c3 = goro::with_value(c2, 7, "seven"s);
+  const goro::Context c4 = goro::with_value(c3, "user"s, 43);  // shadows c1's
+
+  CHECK(c0.value<int>("user"s) == nullptr);
+  REQUIRE(c1.value<int>("user"s) != nullptr);
+  CHECK(*c1.value<int>("user"s) == 42);
+  REQUIRE(c3.value<int>("user"s) != nullptr);
+  CHECK(*c3.value<int>("user"s) == 42);  // through a cancel node
+  REQUIRE(c4.value<int>("user"s) != nullptr);
+  CHECK(*c4.value<int>("user"s) == 43);
+  REQUIRE(c4.value<std::string>(7) != nullptr);
+  CHECK(*c4.value<std::string>(7) == "seven");
+  CHECK(c2.value<std::string>(7) == nullptr);  // below the node that set it
+
+  // Keys match by type and value.
+  CHECK(c4.value<int>("nobody"s) == nullptr);
+  CHECK(c4.value<int>("user") == nullptr);  // a const char* key is not a std::string key
+  CHECK(c4.value<std::string>(7L) == nullptr);  // long is not int
+  // The value's type must match too.
+  CHECK(c4.value<long>("user"s) == nullptr);
+
+  // Values do not change cancellation: c4 follows c2.
+  CHECK_FALSE(is_done(c4));
+  cancel();
+  CHECK(is_done(c4));
+  CHECK(c4.err() == goro::errc::canceled);
+}
+
+TEST_CASE("an array key decays to a pointer in value as it does in with_value") {
+  static constexpr char kRequestId[] = "request-id";
+  const goro::Context ctx = goro::with_value(goro::background(), kRequestId, 17);
+  REQUIRE(ctx.value<int>(kRequestId) != nullptr);
+  CHECK(*ctx.value<int>(kRequestId) == 17);
+  const char* same = kRequestId;
+  REQUIRE(ctx.value<int>(same) != nullptr);
+  CHECK(*ctx.value<int>(same) == 17);
+}
+
+// ---------------------------------------------------------------------------
+// Patterns
+
+TEST_CASE("a worker pool selecting on ctx.done stops promptly after cancel and leaks no goroutine") {
+  const int procs = GENERATE(1, 2, 4, 8);
+  CAPTURE(procs);
+  constexpr int workers = 8;
+  constexpr int jobs_sent = 100;
+  std::atomic<int> done_jobs{0};
+  std::atomic<int> stopped_by_cancel{0};
+  int baseline = -1, during = -1;
+  Clock::duration stop_took{};
+  {
+    goro::Scheduler s{goro::Options{.procs = procs}};
+    baseline = s.num_goroutine();
+    auto [ctx, cancel] = goro::with_cancel(goro::background());
+    goro::Chan<int> jobs(0);
+    for (int w = 0; w < workers; ++w) {
+      s.go([&, ctx = ctx, jobs] {
+        for (;;) {
+          bool stop = false;
+          goro::select(goro::on_recv(ctx.done(), [&] { stop = true; }),
+                       goro::on_recv(jobs, [&](std::optional<int> j) {
+                         if (j) done_jobs.fetch_add(1);
+                       }));
+          if (stop) {
+            if (ctx.err() == goro::errc::canceled) stopped_by_cancel.fetch_add(1);
+            return;
+          }
+        }
+      });
+    }
+    for (int j = 0; j < jobs_sent; ++j) jobs.send(j);
+    during = s.num_goroutine();
+    const auto t0 = Clock::now();
+    cancel();
+    const auto end = t0 + 10s;
+    while (s.num_goroutine() != baseline && Clock::now() < end) std::this_thread::sleep_for(100us);
+    stop_took = Clock::now() - t0;
+  }
+  CHECK(baseline == 0);
+  CHECK(during == workers);
+  CHECK(done_jobs == jobs_sent);
+  CHECK(stopped_by_cancel == workers);
+  CHECK(stop_took < kSlack);
+}
+
+TEST_CASE("the leak checker finds no goroutine left by a cancelled pipeline") {
+  const int procs = GENERATE(1, 4);
+  CAPTURE(procs);
+  goro::Scheduler s{goro::Options{.procs = procs}};
+  CHECK_NOTHROW(goro::testing::expect_no_leaks(s, [&] {
+    auto [ctx, cancel] = goro::with_cancel(goro::background());
+    goro::Chan<int> numbers(0);
+    // An endless generator, stopped only by the context (Go: the "done
+    // channel" pattern from "Pipelines and cancellation").
+    s.go([ctx = ctx, numbers] {
+      for (int i = 0;; ++i) {
+        bool stop = false;
+        goro::select(goro::on_send(numbers, i), goro::on_recv(ctx.done(), [&] { stop = true; }));
+        if (stop) return;
+      }
+    });
+    for (int i = 0; i < 10; ++i) numbers.recv();
+    cancel();
+  }));
+}
+
+// The seeds' checkService: each check selects between its (slow) result and
+// ctx.done(); with a timeout shorter than some checks, those report the
+// context's error and return early.
+TEST_CASE("checkService: checks slower than the timeout report deadline exceeded and return early") {
+  const int procs = GENERATE(1, 2, 4);
+  CAPTURE(procs);
+  struct Service {
+    std::string name;
+    Clock::duration latency;
+  };
+  const std::vector<Service> services = {
+      {"auth", 1ms}, {"payments", 5ms}, {"inventory", 5s}, {"search", 10s}};
+  std::vector<std::string> lines;
+  Clock::duration took{};
+  {
+    goro::Scheduler s{goro::Options{.procs = procs}};
+    s.go([&] {
+      const auto t0 = Clock::now();
+      auto [ctx, cancel] = goro::with_timeout(goro::background(), 300ms);
+      goro::Chan<std::string> results(services.size());
+      auto remaining = std::make_shared<std::atomic<int>>(static_cast<int>(services.size()));
+      auto check_service = [](const goro::Context& c, const Service& svc, goro::Chan<std::string> out) {
+        goro::select(goro::on_recv(goro::after(svc.latency), [&] { out.send(svc.name + " is up"); }),
+                     goro::on_recv(c.done(), [&] { out.send(svc.name + ": " + c.err().message()); }));
+      };
+      for (const auto& svc : services) {
+        goro::go([=, ctx = ctx] {
+          check_service(ctx, svc, results);
+          if (remaining->fetch_sub(1) == 1) results.close();
+        });
+      }
+      for (auto& line : results) lines.push_back(line);
+      took = Clock::now() - t0;
+      cancel();
+    });
+  }
+  std::sort(lines.begin(), lines.end());
+  CHECK(lines == std::vector<std::string>{"auth is up", "inventory: context deadline exceeded", "payments is up",
+                                          "search: context deadline exceeded"});
+  CHECK(took >= 300ms);
+  CHECK(took < 300ms + kSlack);  // the slow checks did not run to completion
+}
+
+TEST_CASE("checkService: cancelling the context stops every pending check with context canceled") {
+  const int procs = GENERATE(1, 4);
+  CAPTURE(procs);
+  constexpr int checks = 5;
+  std::vector<std::string> lines;
+  {
+    goro::Scheduler s{goro::Options{.procs = procs}};
+    auto [ctx, cancel] = goro::with_cancel(goro::background());
+    goro::Chan<std::string> results(checks);
+    for (int i = 0; i < checks; ++i) {
+      s.go([ctx = ctx, results] {
+        goro::select(goro::on_recv(goro::after(1h), [&] { results.send("up"); }),
+                     goro::on_recv(ctx.done(), [&] { results.send(ctx.err().message()); }));
+      });
+    }
+    REQUIRE(wait_parked(s.runtime(), WaitReason::select, checks));
+    cancel();
+    for (int i = 0; i < checks; ++i) lines.push_back(*results.recv());
+  }
+  CHECK(lines == std::vector<std::string>(checks, "context canceled"));
+}
+
+TEST_CASE("contexts are usable from plain threads") {
+  auto [ctx, cancel] = goro::with_cancel(goro::background());
+  std::atomic<bool> woke{false};
+  std::thread waiter([&woke, c = ctx] {
+    c.wait();
+    woke = true;
+  });
+  std::thread canceller([c = cancel] { c(); });
+  canceller.join();
+  waiter.join();
+  CHECK(woke);
+  CHECK(ctx.err() == goro::errc::canceled);
+}

@@ -1,0 +1,20 @@
+// expect: fatal error: sync: unlock of unlocked mutex
+// exit: abort
+// Go: TestMutexMisuse's "Mutex.Unlock" case in sync/mutex_test.go, from a
+// goroutine under goro::run.
+#include <goro/goro.hpp>
+
+#include <cstdio>
+
+// Unlocking a mutex that is not held is the point: keep Clang's
+// -Wthread-safety from rejecting the program at compile time.
+void misuse(goro::Mutex& mu) GORO_NO_TSA { mu.unlock(); }
+
+int main() {
+  goro::run([] {
+    goro::Mutex mu;
+    misuse(mu);
+  });
+  std::puts("should have aborted");
+  return 0;
+}

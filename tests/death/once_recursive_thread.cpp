@@ -1,0 +1,13 @@
+// expect: fatal error: sync: Once.call called recursively from inside its own function \(deadlock\)
+// exit: abort
+// As once_recursive.cpp, from a plain thread (main) instead of a goroutine.
+#include <goro/goro.hpp>
+
+#include <cstdio>
+
+int main() {
+  goro::Once once;
+  once.call([&] { once.call([] {}); });
+  std::puts("should have aborted");
+  return 0;
+}

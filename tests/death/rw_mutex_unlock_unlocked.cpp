@@ -1,0 +1,17 @@
+// expect: fatal error: sync: Unlock of unlocked RWMutex
+// exit: abort
+// Go: TestMutexMisuse's "RWMutex.Unlock" case in sync/mutex_test.go.
+#include <goro/goro.hpp>
+
+#include <cstdio>
+
+void misuse(goro::RWMutex& mu) GORO_NO_TSA { mu.unlock(); }
+
+int main() {
+  goro::run([] {
+    goro::RWMutex mu;
+    misuse(mu);
+  });
+  std::puts("should have aborted");
+  return 0;
+}
