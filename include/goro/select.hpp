@@ -51,6 +51,10 @@ struct GORO_CAPABILITY("mutex") SelectLocks {
     for (std::size_t i = 0; i < n; ++i)
       if (i == 0 || order[i] != order[i - 1]) order[i]->lock();
   }
+  // TSan: what unlock() releases, done by the parking goroutine itself.
+  void tsan_release() noexcept {
+    for (std::size_t i = 0; i < n; ++i) detail::tsan_release(order[i]->sync_address());
+  }
   void unlock() GORO_RELEASE() GORO_NO_TSA {
     for (std::size_t i = n; i-- > 0;)
       if (i == 0 || order[i] != order[i - 1]) order[i]->unlock();

@@ -126,6 +126,12 @@ struct ChanTimer : std::enable_shared_from_this<ChanTimer> {
     s->callback = std::move(callback);
     s->rt = current_runtime();
     s->timer.fire = &fire;
+    s->timer.discard = [](Timer* t) {
+      auto* state = static_cast<ChanTimer*>(t->arg);
+      std::shared_ptr<ChanTimer> release;  // destroyed after the guard
+      SpinGuard g(state->lock);
+      release = std::move(state->self);
+    };
     s->timer.arg = s.get();
     s->timer.period = std::chrono::duration_cast<std::chrono::nanoseconds>(period).count();
     if (ch_out) *ch_out = s->ch;

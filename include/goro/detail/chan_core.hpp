@@ -182,6 +182,7 @@ class ChanCore {
 
   // ---- select support (Go: selectgo) ----
   void lock() GORO_NO_TSA { lock_.lock(); }
+  void* sync_address() noexcept { return &lock_; }  // TSan: what unlock() releases
   void unlock() GORO_NO_TSA { lock_.unlock(); }
 
   // With the lock held: try to complete a send case now. Returns true if

@@ -195,9 +195,17 @@ GORO_ALWAYS_INLINE void sanitizer_before_switch([[maybe_unused]] SanitizerFiber*
 #endif
 }
 
-// Runs fn attributed to the goroutine `as` (parked or finishing), not to the
-// context that runs it: the work a switch leaves for the next context (the
-// parked goroutine's unlock) is logically the parked goroutine's.
+
+// Called first thing when a context runs again (a new context's trampoline
+// does it itself).
+GORO_ALWAYS_INLINE void sanitizer_after_switch([[maybe_unused]] SanitizerFiber& self) noexcept {
+#if GORO_ASAN
+  __sanitizer_finish_switch_fiber(self.asan_fake_stack, nullptr, nullptr);
+#endif
+}
+
+// Runs fn attributed to the TSan fiber `as` (Runtime::tsan_spawner, only
+// ever used under the scheduler lock, so never current on two threads).
 template <class Fn>
 GORO_ALWAYS_INLINE decltype(auto) tsan_run_as([[maybe_unused]] SanitizerFiber& as, Fn&& fn) {
 #if GORO_TSAN
@@ -209,14 +217,6 @@ GORO_ALWAYS_INLINE decltype(auto) tsan_run_as([[maybe_unused]] SanitizerFiber& a
   } back{self};
 #endif
   return fn();
-}
-
-// Called first thing when a context runs again (a new context's trampoline
-// does it itself).
-GORO_ALWAYS_INLINE void sanitizer_after_switch([[maybe_unused]] SanitizerFiber& self) noexcept {
-#if GORO_ASAN
-  __sanitizer_finish_switch_fiber(self.asan_fake_stack, nullptr, nullptr);
-#endif
 }
 
 // A suspended execution context: Boost.Context's fcontext (the assembly

@@ -422,10 +422,9 @@ inline bool do_pending(M* m, Context&& from) {
     }
     case Pending::park: {
       prev->ctx = std::move(from);
-      // The unlock is the parked goroutine's own action (see tsan_run_as).
-      bool (*unlockf)(G*, void*) = m->unlockf;
-      void* arg = m->unlock_arg;
-      if (!tsan_run_as(prev->san, [&] { return unlockf(prev, arg); })) ready(prev);
+      // Runtime-internal here: the parked goroutine already released the
+      // lock's synchronization for TSan before it switched (Waiter::block).
+      if (!m->unlockf(prev, m->unlock_arg)) ready(prev);
       return true;
     }
   }
@@ -1010,6 +1009,22 @@ inline void Runtime::shutdown() {
   for (M* m : ms) m->parker.unpark();
   for (M* m : ms)
     if (m->thread.joinable()) m->thread.join();
+  // Timers still pending die with the runtime: clear their owner (a later
+  // stop() finds them not armed instead of locking a freed P) and let their
+  // owners release what they hold (a ChanTimer's self-reference).
+  for (auto& p : allp) {
+    std::vector<Timer*> left;
+    {
+      SpinGuard guard(p->timer_lock);
+      while (Timer* t = p->timers.pop_due(INT64_MAX)) {
+        t->owner.store(nullptr, std::memory_order_relaxed);
+        left.push_back(t);
+      }
+      update_timer0_locked(p.get());
+    }
+    for (Timer* t : left)
+      if (t->discard) t->discard(t);
+  }
   sanitizer_destroy_fiber(tsan_spawner);
 }
 

@@ -26,6 +26,9 @@ struct Timer {
   std::int64_t when = 0;    // monotonic ns
   std::int64_t period = 0;  // > 0: fires again every period ns
   void (*fire)(Timer*) = nullptr;
+  // Called instead of fire for a timer still pending when its runtime is
+  // destroyed (owner already cleared): lets the owner free what it holds.
+  void (*discard)(Timer*) = nullptr;
   void* arg = nullptr;
   std::atomic<P*> owner{nullptr};
   std::size_t index = npos;

@@ -77,6 +77,13 @@ struct Waiter {
   template <class Lock>
   void block(Lock& lock, WaitReason reason) GORO_RELEASE(lock) GORO_NO_TSA {
     if (g) {
+      // For TSan the unlock is ours, done now: the real one runs on the
+      // next context, inside the runtime's ignored region (see context.hpp).
+      if constexpr (requires { lock.tsan_release(); }) {
+        lock.tsan_release();
+      } else {
+        tsan_release(&lock);
+      }
       park(&unlock_fn<Lock>, &lock, reason);
     } else {
       lock.unlock();
@@ -88,11 +95,7 @@ struct Waiter {
  private:
   template <class Lock>
   static bool unlock_fn(G*, void* l) GORO_NO_TSA {
-    // Runs as the parked goroutine (tsan_run_as), inside the runtime's
-    // ignored region: the primitive's unlock is user-level synchronization.
-    tsan_ignore_end();
     static_cast<Lock*>(l)->unlock();
-    tsan_ignore_begin();
     return true;
   }
 };
