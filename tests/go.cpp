@@ -301,6 +301,7 @@ TEST_CASE("a goroutine that yields or sleeps and migrates between threads reads 
   CHECK(bad_procs.load() == 0);
   if (procs == 1) CHECK(migrations.load() == 0);
 }
+#endif  // __SANITIZE_THREAD__
 
 namespace {
 
@@ -309,7 +310,6 @@ struct Tagged {
 };
 
 }  // namespace
-#endif  // __SANITIZE_THREAD__
 
 TEST_CASE("a goroutine that switches inside a catch block keeps its own current exception") {
   const int procs = GENERATE(1, 2, 4, 8);

@@ -286,7 +286,18 @@ inline void wakep(Runtime* rt) {
   // Memory ordering: seq_cst pairs with the seq_cst decrement of
   // nmspinning and re-check of the run queues in find_runnable (the
   // "delicate dance"): either we see a spinner, or it sees our G.
+  // The fence orders the caller's publication of the G (a release store,
+  // or a spinlock unlock) before these loads: without it x86 may satisfy
+  // the loads first (store-load reordering) and both sides miss each other
+  // (seen: a G left in the global queue, every P idle, every M parked).
+  // GCC's TSan does not support fences; there a locked read-modify-write
+  // of npidle is the same full barrier on the hardware.
+#if GORO_TSAN
+  if (rt->npidle.fetch_add(0, std::memory_order_seq_cst) == 0) return;
+#else
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   if (rt->npidle.load(std::memory_order_seq_cst) == 0) return;
+#endif
   int expected = 0;
   if (rt->nmspinning.load(std::memory_order_seq_cst) != 0 ||
       !rt->nmspinning.compare_exchange_strong(expected, 1, std::memory_order_seq_cst))
