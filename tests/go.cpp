@@ -249,14 +249,23 @@ thread_local std::thread::id tl_written{};
 // Initialized on each thread's first use, with that thread's id.
 thread_local const std::thread::id tl_owner = this_thread_id();
 
+// GCC's ThreadSanitizer instrumentation (not the access itself) computes a
+// thread_local's address from the thread pointer loaded once per function,
+// before the yield: after a migration it reports the access at the old
+// thread's variable, a race that is not there (clang reloads it). Under GCC's
+// TSan the accesses go through a function that is not inlined, which is what
+// the README tells users to do. Elsewhere they are the direct accesses users
+// write.
+#ifdef __SANITIZE_THREAD__
+#define GORO_TEST_TLS_ACCESS [[gnu::noinline]]
+#else
+#define GORO_TEST_TLS_ACCESS inline
+#endif
+GORO_TEST_TLS_ACCESS std::thread::id& written_here() { return tl_written; }
+GORO_TEST_TLS_ACCESS std::thread::id owner_here() { return tl_owner; }
+
 }  // namespace
 
-// Not under ThreadSanitizer: there, a user thread_local written by one
-// goroutine and read by another that later lands on the same thread is
-// reported as a race in some runs (goro orders goroutines sharing a thread
-// through a per-thread token; a case it misses is not yet found). The
-// behaviour itself is checked in every other build.
-#ifndef __SANITIZE_THREAD__
 TEST_CASE("a goroutine that yields or sleeps and migrates between threads reads the current thread's thread_locals") {
   const int procs = GENERATE(1, 2, 4, 8);
   const int goroutines = 16, yields = scaled(2000);
@@ -271,20 +280,20 @@ TEST_CASE("a goroutine that yields or sleeps and migrates between threads reads 
           // from each other, so goroutines move between threads.
           spin_for(std::chrono::microseconds(g % 4));
           const std::thread::id before = this_thread_id();
-          tl_written = before;  // every writer writes its own thread's id
+          written_here() = before;  // every writer writes its own thread's id
           if (i % 8 == 7) {
             goro::sleep_for(20us);  // woken by whichever processor runs the timer
           } else {
             goro::yield();
           }
           const std::thread::id now = this_thread_id();
-          const std::thread::id seen = tl_written;
+          const std::thread::id seen = written_here();
           migrations.fetch_add(now != before, std::memory_order_relaxed);
           // Same thread: our write (or an equal one). Another thread: its
           // own id, or nothing if no goroutine has written there yet.
           if (now == before ? seen != now : (seen != now && seen != std::thread::id{}))
             stale_written.fetch_add(1, std::memory_order_relaxed);
-          if (tl_owner != now) stale_owner.fetch_add(1, std::memory_order_relaxed);
+          if (owner_here() != now) stale_owner.fetch_add(1, std::memory_order_relaxed);
           const int live = goro::num_goroutine();
           if (live < 1 || live > goroutines) bad_count.fetch_add(1, std::memory_order_relaxed);
           if (goro::procs() != procs) bad_procs.fetch_add(1, std::memory_order_relaxed);
@@ -301,7 +310,6 @@ TEST_CASE("a goroutine that yields or sleeps and migrates between threads reads 
   CHECK(bad_procs.load() == 0);
   if (procs == 1) CHECK(migrations.load() == 0);
 }
-#endif  // __SANITIZE_THREAD__
 
 namespace {
 

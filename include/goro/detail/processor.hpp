@@ -125,6 +125,10 @@ struct Runtime {
   std::atomic<int> nblocking{0};  // goroutines inside goro::blocking
   std::atomic<int> nmain{0};      // goroutines running goro::run's function (deadlock detection)
   std::atomic<std::uint64_t> chaos_counter{0};  // Options::randomize decisions drawn so far
+  // Seeds the Ms' fastrand (victim order, select's choice): Options::randomize
+  // when set, so a run is reproducible; otherwise different in every run, as
+  // Go seeds its fastrand, so no program comes to rely on one select order.
+  std::uint64_t rand_seed = 0;
   std::atomic<std::int64_t> live{0};
   std::atomic<std::uint64_t> goid_gen{0};
   std::atomic<Parker*> closer{nullptr};  // the destructor, waiting for live == 0
@@ -907,7 +911,7 @@ inline void m_main(M* m) {
   m->eh_globals = thread_eh_globals();
   thread_started(m);
   sanitizer_init_thread(m->g0_san);
-  m->rand_state ^= static_cast<std::uint64_t>(m->id) * 0x9E3779B97F4A7C15ULL;
+  m->rand_state ^= (m->rt->rand_seed + static_cast<std::uint64_t>(m->id)) * 0x9E3779B97F4A7C15ULL;
   if (m->nextp) {
     acquire_p(m, m->nextp);
     m->nextp = nullptr;
@@ -990,6 +994,10 @@ inline Runtime::Runtime(const Options& o)
     : opts(o), nprocs(procs_from_env(o.procs)), stacks(o.stack_size, o.guard_pages) {
   stacks.slot_init = &init_slot;
   sanitizer_create_spawner(tsan_spawner);
+  rand_seed = opts.randomize != 0
+                  ? opts.randomize
+                  : static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+                        reinterpret_cast<std::uintptr_t>(this);
   if (opts.max_threads < nprocs + 1) opts.max_threads = nprocs + 1;
   allp.reserve(static_cast<std::size_t>(nprocs));
   for (int i = 0; i < nprocs; ++i) allp.push_back(std::make_unique<P>(i));
