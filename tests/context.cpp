@@ -20,42 +20,18 @@
 #include <thread>
 #include <vector>
 
-#ifndef GORO_TEST_SCALE
-#define GORO_TEST_SCALE 1
-#endif
+#include "support.hpp"
 
 using namespace std::chrono_literals;
+using namespace goro_test;
 using goro::detail::WaitReason;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// A late timer is a slow machine, not a bug: generous upper bounds.
-constexpr auto kSlack = 2s;
-
 // Go: select { case <-ctx.Done(): return true; default: return false }.
 bool is_done(const goro::Context& ctx) {
   return goro::select(goro::on_recv(ctx.done()), goro::on_default()) == 0;
-}
-
-// Goroutines of rt parked with `reason`.
-int parked(goro::detail::Runtime* rt, WaitReason reason) {
-  int n = 0;
-  for (const auto& g : goro::detail::snapshot(rt))
-    if (g.status == goro::detail::GStatus::waiting && g.reason == reason) ++n;
-  return n;
-}
-
-// Polls (bounded) until at least n goroutines of rt are parked with
-// `reason`: a check that an operation really blocks, not a sleep standing in
-// for synchronization.
-bool wait_parked(goro::detail::Runtime* rt, WaitReason reason, int n, std::chrono::milliseconds limit = 20s) {
-  const auto end = Clock::now() + limit;
-  while (parked(rt, reason) < n) {
-    if (Clock::now() > end) return false;
-    goro::sleep_for(50us);
-  }
-  return true;
 }
 
 }  // namespace

@@ -24,23 +24,13 @@
 #include <thread>
 #include <vector>
 
-#ifndef GORO_TEST_SCALE
-#define GORO_TEST_SCALE 1
-#endif
+#include "support.hpp"
 
 using namespace std::chrono_literals;
+using namespace goro_test;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-constexpr int scaled(int n) { return n / GORO_TEST_SCALE > 0 ? n / GORO_TEST_SCALE : 1; }
-
-// Waits (yielding: a goroutine lets the others of its processor run) until
-// `a` reaches n. Not a sleep: it returns as soon as the condition holds.
-template <class T>
-void await_at_least(const std::atomic<T>& a, T n) {
-  while (a.load(std::memory_order_acquire) < n) goro::yield();
-}
 
 // The calling thread's id, read afresh: pthread_self() is declared
 // __attribute__((const)), so the compiler may reuse an earlier result across

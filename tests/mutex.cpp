@@ -18,36 +18,13 @@
 #include <thread>
 #include <vector>
 
-#ifndef GORO_TEST_SCALE
-#define GORO_TEST_SCALE 1
-#endif
+#include "support.hpp"
 
 using namespace std::chrono_literals;
+using namespace goro_test;
 using goro::detail::WaitReason;
 
 namespace {
-
-constexpr int kScale = GORO_TEST_SCALE;
-
-// Goroutines of rt parked with `reason`.
-int parked(goro::detail::Runtime* rt, WaitReason reason) {
-  int n = 0;
-  for (const auto& g : goro::detail::snapshot(rt))
-    if (g.status == goro::detail::GStatus::waiting && g.reason == reason) ++n;
-  return n;
-}
-
-// Polls (bounded) until at least n goroutines of rt are parked with
-// `reason`: a check that an operation really blocks, not a sleep standing in
-// for synchronization.
-bool wait_parked(goro::detail::Runtime* rt, WaitReason reason, int n, std::chrono::milliseconds limit = 20s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (parked(rt, reason) < n) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    goro::sleep_for(50us);
-  }
-  return true;
-}
 
 // A critical section that checks mutual exclusion: `inside` must be 0 on
 // entry. Counts violations instead of asserting (not on the test thread).

@@ -8,8 +8,6 @@
 #include <goro/goro.hpp>
 
 #include <catch2/catch.hpp>
-#include <dirent.h>
-#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -20,30 +18,13 @@
 #include <thread>
 #include <vector>
 
-#ifndef GORO_TEST_SCALE
-#define GORO_TEST_SCALE 1
-#endif
+#include "support.hpp"
 
 using namespace std::chrono_literals;
+using namespace goro_test;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-constexpr int scaled(int n) { return n / GORO_TEST_SCALE > 0 ? n / GORO_TEST_SCALE : 1; }
-
-// Waits until `a` reaches n: a goroutine yields its processor meanwhile, a
-// plain thread its core. Not a sleep: it returns as soon as the condition holds.
-template <class T>
-void await_at_least(const std::atomic<T>& a, T n) {
-  while (a.load(std::memory_order_acquire) < n) goro::yield();
-}
-
-double cpu_seconds() {
-  rusage ru{};
-  ::getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
 
 // CPU time the whole process spends while the test thread sleeps for
 // `window` (the sleep is the measurement window, not synchronization).
@@ -51,16 +32,6 @@ double cpu_used_during(std::chrono::milliseconds window) {
   const double before = cpu_seconds();
   std::this_thread::sleep_for(window);
   return cpu_seconds() - before;
-}
-
-int os_threads() {
-  int n = 0;
-  if (DIR* d = ::opendir("/proc/self/task")) {
-    while (dirent* e = ::readdir(d))
-      if (e->d_name[0] != '.') ++n;
-    ::closedir(d);
-  }
-  return n;
 }
 
 }  // namespace

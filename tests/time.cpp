@@ -13,16 +13,13 @@
 #include <thread>
 #include <vector>
 
-#ifndef GORO_TEST_SCALE
-#define GORO_TEST_SCALE 1
-#endif
+#include "support.hpp"
 
 using namespace std::chrono_literals;
+using namespace goro_test;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-constexpr int scaled(int n) { return n / GORO_TEST_SCALE > 0 ? n / GORO_TEST_SCALE : 1; }
 
 // Sanitizer builds create goroutines far more slowly (ThreadSanitizer: about
 // a millisecond each): wall-clock bounds get this much slack.

@@ -20,17 +20,13 @@
 #include <thread>
 #include <vector>
 
-#ifndef GORO_TEST_SCALE
-#define GORO_TEST_SCALE 1
-#endif
+#include "support.hpp"
 
 using namespace std::chrono_literals;
+using namespace goro_test;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-// A late timer is a slow machine, not a bug: generous upper bounds.
-constexpr auto kSlack = 2s;
 
 // True if ch delivers nothing before a timeout of `wait` (itself a timer
 // channel, as Go's tests use time.After).

@@ -17,19 +17,13 @@
 #include <optional>
 #include <vector>
 
-#ifndef GORO_TEST_SCALE
-#define GORO_TEST_SCALE 1
-#endif
+#include "../support.hpp"
 
 using namespace std::chrono_literals;
+using namespace goro_test;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-// Not constexpr: counts derived from it are run-time values, which every
-// compiler agrees lambdas must capture.
-int test_scale() { return GORO_TEST_SCALE; }
-const int kScale = test_scale();
 
 // A small per-goroutine PRNG (xorshift), so that goroutines do not share one.
 struct Rand {

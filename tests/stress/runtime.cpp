@@ -13,9 +13,7 @@
 #include <cstddef>
 #include <vector>
 
-#ifndef GORO_TEST_SCALE
-#define GORO_TEST_SCALE 1
-#endif
+#include "../support.hpp"
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
