@@ -212,6 +212,8 @@ endfunction()
 # address, none; empty means all).
 # Parsing stops at the first line that is not a `//` comment (at most 12).
 function(goro_parse_test_header file prefix)
+  # The header is configuration: editing it re-runs CMake on the next build.
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${file}")
   # file(READ) rather than file(STRINGS): a regex holding "[" must not be
   # taken for a CMake list bracket.
   file(READ "${file}" text LIMIT 4096)

@@ -30,8 +30,16 @@ struct Options {
   int idle_thread_timeout_ms = 10'000;
 
   // Non-zero: shuffle scheduling decisions with this seed, to flush out
-  // ordering bugs in tests. Reproducible with procs = 1.
+  // ordering bugs in tests. Reproducible with procs = 1 (select's random
+  // choices too, which are otherwise seeded afresh in every run, as in Go).
   std::uint64_t randomize = 0;
+
+  // Debugging: a positive value makes the monitor thread print a warning when a
+  // goroutine has run this many milliseconds without switching (10 is Go's
+  // preemption tick), since it keeps every other goroutine of its processor
+  // waiting. Checked every quarter of it, also while the runtime is idle.
+  // The default runtime reads $GORO_WARN_LONG_RUNNING_MS.
+  int warn_long_running_ms = 0;
 
   // Print a goroutine dump on SIGQUIT (Ctrl-\), like Go.
   bool dump_on_sigquit = false;

@@ -17,18 +17,27 @@
 #include <functional>
 #include <optional>
 #include <string_view>
+#include <cstdio>
 #include <cstdlib>
 #include <type_traits>
 #include <utility>
 
 #include "detail/source_location.hpp"
 #include "detail/diagnostics.hpp"
+#include "detail/monitor.hpp"
 #include "detail/processor.hpp"
 #include "options.hpp"
 
 namespace goro {
 
 namespace detail {
+
+// What every runtime needs once constructed: the process-wide hooks (signal
+// handlers, the dump registry) and, for the long-running warning, the monitor.
+inline void start_runtime(Runtime* rt) {
+  install_process_hooks(rt);
+  if (rt->opts.warn_long_running_ms > 0) ensure_monitor(rt);
+}
 
 // The default runtime: created on first use, never destroyed (when main
 // returns the program ends, goroutines or not — as in Go).
@@ -37,8 +46,16 @@ inline Runtime* default_runtime() {
     Options o;
     if (const char* v = std::getenv("GORO_DETECT_DEADLOCK"); v && std::string_view(v) == "0")
       o.detect_deadlock = false;
+    if (const char* v = std::getenv("GORO_WARN_LONG_RUNNING_MS"); v && *v) {
+      char* end = nullptr;
+      const long ms = std::strtol(v, &end, 10);
+      if (*end == '\0' && ms >= 0 && ms <= 1'000'000'000)
+        o.warn_long_running_ms = static_cast<int>(ms);
+      else
+        std::fprintf(stderr, "goro: ignoring GORO_WARN_LONG_RUNNING_MS=%s (want milliseconds, 0 for off)\n", v);
+    }
     auto* r = new Runtime(o);
-    install_process_hooks(r);
+    start_runtime(r);
     return r;
   }();
   return rt;
@@ -64,7 +81,7 @@ auto bind_task(F&& f, Args&&... args) {
 class Scheduler {
  public:
   explicit Scheduler(const Options& options = {}) : rt_(new detail::Runtime(options)) {
-    detail::install_process_hooks(rt_);
+    detail::start_runtime(rt_);
   }
   ~Scheduler() {
     rt_->shutdown();  // waits for the goroutines

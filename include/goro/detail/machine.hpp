@@ -6,6 +6,7 @@
 
 #include <cxxabi.h>
 
+#include <atomic>
 #include <cstdint>
 #include <thread>
 
@@ -37,7 +38,7 @@ struct M {
   int id = 0;
   P* p = nullptr;      // the P held, or null
   P* nextp = nullptr;  // P handed over by startm, taken after unpark
-  G* curg = nullptr;   // running goroutine; null while on the scheduling stack
+  G* curg = nullptr;   // running goroutine; null while on the scheduling stack; set by set_curg
   Context g0;          // the scheduling context, saved while a G runs
   SanitizerFiber g0_san;
   EhState g0_eh;
@@ -61,6 +62,18 @@ struct M {
   SanitizerFiber dead_san;
 
   std::uint64_t rand_state = 0x9e3779b97f4a7c15ULL;
+
+  // Read by the monitor's long-running check (Options::warn_long_running_ms):
+  // the goroutine running here and how many times one has started or resumed
+  // here. Written by this M only, at every switch: two plain stores on x86.
+  std::atomic<G*> running{nullptr};
+  std::atomic<std::uint64_t> resumes{0};
+
+  void set_curg(G* g) noexcept {
+    curg = g;
+    running.store(g, std::memory_order_relaxed);
+    if (g) resumes.store(resumes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
 
   std::uint32_t fastrand() noexcept {
     // wyrand; good enough for victim order and select's poll order.

@@ -1,16 +1,20 @@
 // Monitor — the runtime's watchdog thread (Go: sysmon in proc.go). It
 // retakes Ps from goroutines stuck in goro::blocking calls, so the other
-// goroutines keep running, and reaps OS threads that have been idle too long.
+// goroutines keep running, reaps OS threads that have been idle too long, and
+// (Options::warn_long_running_ms) reports goroutines that run too long
+// without switching.
 //
 // It sleeps with back-off (20 µs, doubling up to 10 ms after 50 idle rounds)
 // while blocking calls are in progress, and sleeps without a deadline when
 // there are none, so an idle runtime uses no CPU. It is started by the first
-// goro::blocking call.
+// goro::blocking call, or with the runtime when the long-running warning is
+// on (it then wakes every quarter of the warning's limit).
 #pragma once
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -36,6 +40,16 @@ struct Monitor {
     std::int64_t since = 0;
   };
   std::vector<Seen> seen;
+
+  // The monitor's view of each M's running goroutine (Go: sysmontick's
+  // schedtick), indexed like Runtime::allm.
+  struct Running {
+    std::uint64_t resumes = 0;
+    std::int64_t since = 0;
+    bool warned = false;
+  };
+  std::vector<Running> running;
+  std::vector<M*> ms;  // scratch: Runtime::allm, copied under its lock
 };
 
 // Gives a P retaken from a blocking call to an M, or parks it. Go: handoffp.
@@ -112,22 +126,63 @@ inline std::int64_t reap_idle_ms(Runtime* rt, std::int64_t now) {
   return next;
 }
 
+// Options::warn_long_running_ms: warns once about each goroutine that an M
+// has been running, without a switch, for `limit` ns or more. A goroutine
+// that yields, blocks or sleeps resets its M's count (M::set_curg).
+inline void check_long_running(Monitor* mon, std::int64_t now, std::int64_t limit) {
+  Runtime* rt = mon->rt;
+  {
+    SpinGuard guard(rt->lock);
+    mon->ms.clear();
+    for (const auto& m : rt->allm) mon->ms.push_back(m.get());
+  }
+  if (mon->running.size() < mon->ms.size()) mon->running.resize(mon->ms.size());
+  for (std::size_t i = 0; i < mon->ms.size(); ++i) {
+    M* m = mon->ms[i];
+    Monitor::Running& r = mon->running[i];
+    // G storage lives as long as the runtime (at the top of a pooled stack),
+    // so reading a G that has moved on since is safe, if stale.
+    G* g = m->running.load(std::memory_order_relaxed);
+    const std::uint64_t resumes = m->resumes.load(std::memory_order_relaxed);
+    if (g == nullptr || resumes != r.resumes) {
+      r = {resumes, now, false};
+      continue;
+    }
+    if (r.warned || now - r.since < limit) continue;
+    r.warned = true;
+    const SourceLocation created = g->created();
+    std::fprintf(stderr,
+                 "goro: goroutine %llu has run for %lld ms without switching (created at %s:%u in %s); "
+                 "goroutines are cooperative: meanwhile, goroutines queued on its processor wait. Call "
+                 "goro::yield() in long computations and wrap blocking calls in goro::blocking()\n",
+                 static_cast<unsigned long long>(g->goid()), static_cast<long long>((now - r.since) / 1'000'000),
+                 created.file_name(), created.line(), created.function_name());
+  }
+}
+
 inline void monitor_main(Monitor* mon) {
   TsanIgnore tsan_ignore;  // runtime internals (see context.hpp)
   Runtime* rt = mon->rt;
+  const std::int64_t warn_limit =
+      rt->opts.warn_long_running_ms > 0 ? std::int64_t{rt->opts.warn_long_running_ms} * 1'000'000 : 0;
+  const std::int64_t warn_period = std::max<std::int64_t>(warn_limit / 4, 1'000'000);
   std::int64_t delay = 20'000;
   int idle_rounds = 0;
   while (!mon->stop.load(std::memory_order_acquire)) {
     const std::int64_t now = nanotime();
     const std::int64_t reap_at = reap_idle_ms(rt, now);
+    if (warn_limit != 0) check_long_running(mon, now, warn_limit);
     if (rt->nblocking.load(std::memory_order_seq_cst) == 0) {
       // Nothing to watch: sleep until a blocking call starts (or a thread
-      // becomes reapable). Memory ordering: seq_cst — enter_blocking
-      // increments nblocking then reads deep_sleep; we write deep_sleep then
-      // re-read nblocking: one of us sees the other.
+      // becomes reapable, or the long-running check is due). Memory
+      // ordering: seq_cst — enter_blocking increments nblocking then reads
+      // deep_sleep; we write deep_sleep then re-read nblocking: one of us
+      // sees the other.
       mon->deep_sleep.store(true, std::memory_order_seq_cst);
       if (rt->nblocking.load(std::memory_order_seq_cst) == 0 && !mon->stop.load(std::memory_order_acquire)) {
-        if (reap_at != 0) mon->parker.park_until(reap_at);
+        std::int64_t until = reap_at;
+        if (warn_limit != 0) until = until != 0 ? std::min(until, now + warn_period) : now + warn_period;
+        if (until != 0) mon->parker.park_until(until);
         else mon->parker.park();
       }
       mon->deep_sleep.store(false, std::memory_order_seq_cst);
@@ -142,7 +197,8 @@ inline void monitor_main(Monitor* mon) {
       idle_rounds = 0;
       delay = 20'000;
     } else if (++idle_rounds > 50) {
-      delay = std::min<std::int64_t>(delay * 2, 10'000'000);
+      delay = std::min<std::int64_t>(delay * 2, warn_limit != 0 ? std::min<std::int64_t>(warn_period, 10'000'000)
+                                                                : 10'000'000);
     }
     mon->backed_off.store(delay > 20'000, std::memory_order_relaxed);
   }
@@ -187,7 +243,7 @@ inline void enter_blocking(M* m) {
   // global queue (the P may be running elsewhere by then).
   m->blocked_g = g;
   m->blocked_p = p;
-  m->curg = nullptr;
+  m->set_curg(nullptr);
   m->p = nullptr;
   p->syscalltick.fetch_add(1, std::memory_order_relaxed);
   // Memory ordering: release — the monitor (or a thief) that sees
@@ -214,7 +270,7 @@ inline void exit_blocking(M* m) {
   P* p = m->blocked_p;
   m->blocked_g = nullptr;
   m->blocked_p = nullptr;
-  m->curg = g;
+  m->set_curg(g);
   rt->nblocking.fetch_sub(1, std::memory_order_seq_cst);
   PStatus expected = PStatus::blocking;
   if (p->status.compare_exchange_strong(expected, PStatus::running, std::memory_order_acq_rel)) {

@@ -461,7 +461,7 @@ inline void switch_from(M* m, G* g, G* next) {
   m->prev = g;
   if (next) {
     next->status.store(GStatus::running, std::memory_order_relaxed);
-    m->curg = next;
+    m->set_curg(next);
     eh_switch(m, g->eh, next->eh);
     // Nothing shared is touched between the sanitizer switch and the jump:
     // TSan already attributes it to `next`, which may be a fresh fiber.
@@ -471,7 +471,7 @@ inline void switch_from(M* m, G* g, G* next) {
     if (fresh) tsan_ignore_begin();  // for `next`: see goroutine_entry
     after_switch(std::move(target).jump());
   } else {
-    m->curg = nullptr;
+    m->set_curg(nullptr);
     eh_switch(m, g->eh, m->g0_eh);
     Context target = std::move(m->g0);
     sanitizer_before_switch(&g->san, m->g0_san);
@@ -533,10 +533,16 @@ inline void yield_current() {
   G* next = next_local(m);
   if (!next) {
     Runtime* rt = m->rt;
-    if (rt->global_runq_size.load(std::memory_order_relaxed) == 0) return;  // nothing else to run
-    SpinGuard guard(rt->lock);
-    next = global_get_locked(rt, m->p, 0);
-    if (!next) return;
+    if (rt->global_runq_size.load(std::memory_order_relaxed) != 0) {
+      SpinGuard guard(rt->lock);
+      next = global_get_locked(rt, m->p, 0);
+    }
+    if (!next) {
+      // Nothing else to run: g carries on, but it did offer its processor
+      // (the long-running check counts this as a switch).
+      m->set_curg(g);
+      return;
+    }
   }
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
   m->pending = Pending::requeue;
@@ -631,7 +637,7 @@ inline void goroutine_entry(Context from) noexcept {
     // switch itself (which writes nothing shared) runs outside it.
     if (next) {
       next->status.store(GStatus::running, std::memory_order_relaxed);
-      m->curg = next;
+      m->set_curg(next);
       eh_switch(m, dead_eh, next->eh);
       Context target = std::move(next->ctx);
       SanitizerFiber target_san = next->san;
@@ -641,7 +647,7 @@ inline void goroutine_entry(Context from) noexcept {
       if (fresh) tsan_ignore_begin();  // for `next`: see the top of this loop
       from = std::move(target).jump();
     } else {
-      m->curg = nullptr;
+      m->set_curg(nullptr);
       eh_switch(m, dead_eh, m->g0_eh);
       Context target = std::move(m->g0);
       SanitizerFiber target_san = m->g0_san;
@@ -717,7 +723,7 @@ void spawn(Runtime* rt, F&& f, SourceLocation loc, bool is_main = false) {
 // Runs g on m until g switches back to the scheduling loop.
 inline void execute(M* m, G* g) {
   g->status.store(GStatus::running, std::memory_order_relaxed);
-  m->curg = g;
+  m->set_curg(g);
   m->prev = nullptr;
   m->pending = Pending::none;
   eh_switch(m, m->g0_eh, g->eh);
