@@ -36,10 +36,12 @@ template <class F, class... Args>
 go(F&&, Args&&...) -> go<F, Args...>;
 
 // Lets the other runnable goroutines of this processor run first. From a
-// plain thread it yields the thread (std::this_thread::yield).
-inline void yield() {
-  if (detail::current_g()) {
-    detail::yield_current();
+// plain thread it yields the thread (std::this_thread::yield). Always
+// inlined: the switch itself belongs in the caller (see yield_current).
+GORO_ALWAYS_INLINE void yield() {
+  detail::M* m = detail::current_m();
+  if (m && m->curg) {
+    detail::yield_current(m);
   } else {
     std::this_thread::yield();
   }

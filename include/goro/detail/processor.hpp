@@ -456,21 +456,34 @@ inline void after_switch(Context&& from, bool first_run = false) {
 
 // Switches from the running G `g` to `next` (or to the scheduling loop if
 // next is null). The caller has set m->pending.
-inline void switch_from(M* m, G* g, G* next) {
+// The part of a switch from g to next (not null) before the jump.
+inline void prepare_switch(M* m, G* g, G* next) {
   if (GORO_UNLIKELY(!StackPool::canary_intact(g->stack))) stack_overflow_detected(g);
   m->prev = g;
+  next->status.store(GStatus::running, std::memory_order_relaxed);
+  m->set_curg(next);
+  eh_switch(m, g->eh, next->eh);
+}
+
+// The jump from g to next, after prepare_switch; returns once g is resumed,
+// with what the resuming context left to do still pending (after_switch).
+GORO_ALWAYS_INLINE Context jump_to(G* g, G* next) {
+  // Nothing shared is touched between the sanitizer switch and the jump:
+  // TSan already attributes it to `next`, which may be a fresh fiber.
+  Context target = std::move(next->ctx);
+  const bool fresh = std::exchange(next->fresh, false);
+  sanitizer_before_switch(&g->san, next->san);
+  if (fresh) tsan_ignore_begin();  // for `next`: see goroutine_entry
+  return std::move(target).jump();
+}
+
+inline void switch_from(M* m, G* g, G* next) {
   if (next) {
-    next->status.store(GStatus::running, std::memory_order_relaxed);
-    m->set_curg(next);
-    eh_switch(m, g->eh, next->eh);
-    // Nothing shared is touched between the sanitizer switch and the jump:
-    // TSan already attributes it to `next`, which may be a fresh fiber.
-    Context target = std::move(next->ctx);
-    const bool fresh = std::exchange(next->fresh, false);
-    sanitizer_before_switch(&g->san, next->san);
-    if (fresh) tsan_ignore_begin();  // for `next`: see goroutine_entry
-    after_switch(std::move(target).jump());
+    prepare_switch(m, g, next);
+    after_switch(jump_to(g, next));
   } else {
+    if (GORO_UNLIKELY(!StackPool::canary_intact(g->stack))) stack_overflow_detected(g);
+    m->prev = g;
     m->set_curg(nullptr);
     eh_switch(m, g->eh, m->g0_eh);
     Context target = std::move(m->g0);
@@ -521,15 +534,23 @@ inline void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
 }
 
 // The running G yields its P (goro::yield). Go: Gosched.
-inline void yield_current() {
-  // Runtime internals (see context.hpp); this fiber resumes inside them.
-  tsan_leave(&current_m()->tsan_token);
+//
+// Split in three so that the jump itself lands in the caller's frame
+// (goro::yield is always inlined): a switch leaves the CPU's return-stack
+// predictor holding the *other* goroutine's return addresses, so every `ret`
+// a resumed goroutine executes before its next call is mispredicted. Around
+// an inlined jump there are only balanced call/ret pairs, and a loop of
+// yields mispredicts nothing. Measured (switch benchmark, Intel Xeon VM):
+// 21 ns per switch with the jump out of line, 9 ns inlined; a raw
+// boost::context switch is 4 ns.
+//
+// yield_begin: picks the goroutine to switch to and prepares the switch, or
+// returns null (nothing else to run; g carries on).
+GORO_NOINLINE inline G* yield_begin(M* m, G* g) {
+  // Runtime internals (see context.hpp); this fiber resumes inside them
+  // (yield_end ends the region).
+  tsan_leave(&m->tsan_token);
   tsan_ignore_begin();
-  struct Resume {
-    ~Resume() { tsan_resume(&current_m()->tsan_token); }
-  } resume;
-  M* m = current_m();
-  G* g = m->curg;
   G* next = next_local(m);
   if (!next) {
     Runtime* rt = m->rt;
@@ -541,13 +562,28 @@ inline void yield_current() {
       // Nothing else to run: g carries on, but it did offer its processor
       // (the long-running check counts this as a switch).
       m->set_curg(g);
-      return;
+      tsan_resume(&m->tsan_token);
+      return nullptr;
     }
   }
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
   m->pending = Pending::requeue;
-  switch_from(m, g, next);
+  prepare_switch(m, g, next);
+  return next;
 }
+
+// yield_end: back in g, on whichever M resumed it.
+GORO_NOINLINE inline void yield_end(Context&& from) {
+  after_switch(std::move(from));
+  tsan_resume(&current_m()->tsan_token);
+}
+
+GORO_ALWAYS_INLINE void yield_current(M* m) {
+  G* g = m->curg;
+  if (G* next = yield_begin(m, g)) yield_end(jump_to(g, next));
+}
+
+inline void yield_current() { yield_current(current_m()); }
 
 // With Options::randomize, sometimes yields at a primitive operation, so
 // that other interleavings get their turn. Free otherwise.
