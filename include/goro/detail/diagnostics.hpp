@@ -66,10 +66,11 @@ inline const char* state_name(const GoroutineInfo& g) {
   return "?";
 }
 
+// Waits are timed at clock-tick resolution (coarse_nanotime): milliseconds
+// are the finest unit worth printing.
 inline std::string format_duration(std::int64_t ns) {
   char buf[48];
-  if (ns < 1'000'000) std::snprintf(buf, sizeof buf, "%lld us", static_cast<long long>(ns / 1000));
-  else if (ns < 10'000'000'000) std::snprintf(buf, sizeof buf, "%lld ms", static_cast<long long>(ns / 1'000'000));
+  if (ns < 10'000'000'000) std::snprintf(buf, sizeof buf, "%lld ms", static_cast<long long>(ns / 1'000'000));
   else if (ns < 120'000'000'000) std::snprintf(buf, sizeof buf, "%lld s", static_cast<long long>(ns / 1'000'000'000));
   else std::snprintf(buf, sizeof buf, "%lld minutes", static_cast<long long>(ns / 60'000'000'000));
   return buf;
@@ -79,7 +80,7 @@ inline std::string format_duration(std::int64_t ns) {
 //   goroutine 7 [chan receive, 1200 ms]:
 //           created at examples/deadlock.cpp:14 in int main()
 inline void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs) {
-  const std::int64_t now = nanotime();
+  const std::int64_t now = coarse_nanotime();  // the clock wait_since is read from
   bool first = true;
   for (const GoroutineInfo& g : gs) {
     if (!first) os << '\n';

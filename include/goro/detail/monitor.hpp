@@ -236,7 +236,7 @@ inline void enter_blocking(M* m) {
   G* g = m->curg;
   P* p = m->p;
   g->wait_reason.store(WaitReason::blocking, std::memory_order_relaxed);
-  g->wait_since.store(nanotime(), std::memory_order_relaxed);
+  g->wait_since.store(coarse_nanotime(), std::memory_order_relaxed);
   g->status.store(GStatus::blocking, std::memory_order_relaxed);
   // While blocking, the thread behaves as a plain thread: goro primitives
   // called inside the call block the thread, readied goroutines go to the
