@@ -16,6 +16,7 @@
 #include <chrono>
 #include <thread>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -205,7 +206,8 @@ inline Chan<Clock::time_point> tick(Clock::duration d) {
 // before the call can be received.
 class Timer {
  public:
-  explicit Timer(Clock::duration d) : state_(detail::ChanTimer::make(d, Clock::duration::zero())) {}
+  explicit Timer(Clock::duration d)
+      : state_(detail::ChanTimer::make(d, Clock::duration::zero())), runtime_alive_(state_->rt->alive) {}
   ~Timer() { state_->stop(); }
   Timer(const Timer&) = delete;
   Timer& operator=(const Timer&) = delete;
@@ -220,7 +222,11 @@ class Timer {
   }
 
   // Re-arms the timer to fire after d. Returns true if it was still active.
+  // The timer runs on the runtime it was created on: resetting it after that
+  // Scheduler has been destroyed is a fatal error.
   bool reset(Clock::duration d) {
+    if (!runtime_alive_->load(std::memory_order_acquire))
+      detail::fatal("goro::Timer::reset: the Scheduler this Timer was created on has been destroyed");
     const bool was_active = stop();
     state_->arm(d);
     return was_active;
@@ -228,6 +234,7 @@ class Timer {
 
  private:
   std::shared_ptr<detail::ChanTimer> state_;
+  std::shared_ptr<const std::atomic<bool>> runtime_alive_;
 };
 
 }  // namespace goro

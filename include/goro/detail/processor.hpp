@@ -143,6 +143,9 @@ struct Runtime {
   std::atomic<std::int64_t> live{0};
   std::atomic<std::uint64_t> goid_gen{0};
   std::atomic<Parker*> closer{nullptr};  // the destructor, waiting for live == 0
+  // False once shutdown is complete. Held by what may outlive the runtime
+  // and would use it (goro::Timer, for reset), so that misuse is reported.
+  std::shared_ptr<std::atomic<bool>> alive = std::make_shared<std::atomic<bool>>(true);
 
   // TSan: the fiber Ms are started from. A new thread inherits its
   // creator's happens-before; goroutines resuming on an M acquire the M's
@@ -1098,6 +1101,7 @@ inline void Runtime::shutdown() {
       if (t->discard) t->discard(t);
   }
   sanitizer_destroy_fiber(tsan_spawner);
+  alive->store(false, std::memory_order_release);
 }
 
 }  // namespace goro::detail
