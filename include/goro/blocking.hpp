@@ -30,7 +30,7 @@ namespace goro {
 template <class F, class... Args>
 std::invoke_result_t<F, Args...> blocking(F&& fn, Args&&... args) {
   detail::M* m = detail::current_m();
-  if (!m || !m->curg) return std::invoke(std::forward<F>(fn), std::forward<Args>(args)...);
+  if (!m || !m->curg()) return std::invoke(std::forward<F>(fn), std::forward<Args>(args)...);
   detail::enter_blocking(m);
   try {
     if constexpr (std::is_void_v<std::invoke_result_t<F, Args...>>) {

@@ -40,7 +40,7 @@ go(F&&, Args&&...) -> go<F, Args...>;
 // inlined: the switch itself belongs in the caller (see yield_current).
 GORO_ALWAYS_INLINE void yield() {
   detail::M* m = detail::current_m();
-  if (m && m->curg) {
+  if (m && m->curg()) {
     detail::yield_current(m);
   } else {
     std::this_thread::yield();

@@ -178,7 +178,7 @@ inline void on_fault(int sig, siginfo_t* info, void* uctx) {
     if (!rt || !rt->stacks.in_slab(info->si_addr)) continue;
     // A guard page was hit: the goroutine running on this thread overflowed.
     M* m = tls_m;
-    G* g = m ? (m->curg ? m->curg : m->blocked_g) : nullptr;
+    G* g = m ? (m->curg() ? m->curg() : m->blocked_g) : nullptr;
     report_stack_overflow(g ? g->goid() : 0, rt->stacks.stack_size());
   }
   chain_signal(sig == SIGBUS ? h.old_bus : h.old_segv, sig, info, uctx);

@@ -38,7 +38,12 @@ struct M {
   int id = 0;
   P* p = nullptr;      // the P held, or null
   P* nextp = nullptr;  // P handed over by startm, taken after unpark
-  G* curg = nullptr;   // running goroutine; null while on the scheduling stack; set by set_curg
+  // The running goroutine, null while on the scheduling stack: curg() and
+  // set_curg(). Atomic (relaxed: plain loads and stores on x86) because the
+  // monitor's long-running check and the fault handler read it too.
+  std::atomic<G*> curg_{nullptr};
+  // Goroutines started or resumed here (the long-running check's clock).
+  std::atomic<std::uint64_t> resumes{0};
   Context g0;          // the scheduling context, saved while a G runs
   SanitizerFiber g0_san;
   EhState g0_eh;
@@ -63,15 +68,11 @@ struct M {
 
   std::uint64_t rand_state = 0x9e3779b97f4a7c15ULL;
 
-  // Read by the monitor's long-running check (Options::warn_long_running_ms):
-  // the goroutine running here and how many times one has started or resumed
-  // here. Written by this M only, at every switch: two plain stores on x86.
-  std::atomic<G*> running{nullptr};
-  std::atomic<std::uint64_t> resumes{0};
+  G* curg() const noexcept { return curg_.load(std::memory_order_relaxed); }
 
+  // Written by this M only, at every switch.
   void set_curg(G* g) noexcept {
-    curg = g;
-    running.store(g, std::memory_order_relaxed);
+    curg_.store(g, std::memory_order_relaxed);
     if (g) resumes.store(resumes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
 
@@ -119,7 +120,7 @@ GORO_NOINLINE inline void set_current_m(M* m) noexcept {
 // The running goroutine, or null on a plain thread (or an M's scheduling stack).
 inline G* current_g() noexcept {
   M* m = current_m();
-  return m ? m->curg : nullptr;
+  return m ? m->curg() : nullptr;
 }
 
 // This thread's C++ exception state (the M caches it: it never moves).

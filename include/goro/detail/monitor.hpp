@@ -142,7 +142,7 @@ inline void check_long_running(Monitor* mon, std::int64_t now, std::int64_t limi
     Monitor::Running& r = mon->running[i];
     // G storage lives as long as the runtime (at the top of a pooled stack),
     // so reading a G that has moved on since is safe, if stale.
-    G* g = m->running.load(std::memory_order_relaxed);
+    G* g = m->curg();
     const std::uint64_t resumes = m->resumes.load(std::memory_order_relaxed);
     if (g == nullptr || resumes != r.resumes) {
       r = {resumes, now, false};
@@ -233,7 +233,7 @@ inline void enter_blocking(M* m) {
   TsanIgnore tsan_ignore;  // runtime internals (see context.hpp)
   Runtime* rt = m->rt;
   Monitor* mon = ensure_monitor(rt);
-  G* g = m->curg;
+  G* g = m->curg();
   P* p = m->p;
   g->wait_reason.store(WaitReason::blocking, std::memory_order_relaxed);
   g->wait_since.store(coarse_nanotime(), std::memory_order_relaxed);

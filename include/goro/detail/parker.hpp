@@ -52,9 +52,11 @@ class Parker {
     }
   }
 
-  static std::int64_t monotonic_ns() noexcept {
+  static std::int64_t monotonic_ns() noexcept { return clock_ns(CLOCK_MONOTONIC); }
+
+  static std::int64_t clock_ns(clockid_t clock) noexcept {
     timespec ts;
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    ::clock_gettime(clock, &ts);
     return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
   }
 

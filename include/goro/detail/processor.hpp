@@ -63,11 +63,7 @@ inline std::int64_t nanotime() noexcept { return Parker::monotonic_ns(); }
 // blocking call, where the precise clock's vDSO read (~17 ns on the
 // project's VM) was the largest single cost after the switch itself. Same
 // timeline as nanotime(), a tick behind at most.
-inline std::int64_t coarse_nanotime() noexcept {
-  timespec ts;
-  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
+inline std::int64_t coarse_nanotime() noexcept { return Parker::clock_ns(CLOCK_MONOTONIC_COARSE); }
 
 enum class PStatus : std::uint8_t { idle, running, blocking };
 
@@ -464,16 +460,21 @@ inline bool do_pending(M* m, Context&& from) {
 // time, when the trampoline has already finished the sanitizer switch).
 inline void after_switch(Context&& from, bool first_run = false) {
   M* m = current_m();
-  if (!first_run) sanitizer_after_switch(m->curg->san);
+  if (!first_run) sanitizer_after_switch(m->curg()->san);
   if (!do_pending(m, std::move(from))) m->g0 = std::move(from);  // resumed by the scheduling loop
 }
 
 // Switches from the running G `g` to `next` (or to the scheduling loop if
 // next is null). The caller has set m->pending.
-// The part of a switch from g to next (not null) before the jump.
-inline void prepare_switch(M* m, G* g, G* next) {
+// What every switch away from the running G does first.
+inline void leave_g(M* m, G* g) {
   if (GORO_UNLIKELY(!StackPool::canary_intact(g->stack))) stack_overflow_detected(g);
   m->prev = g;
+}
+
+// The part of a switch from g to next (not null) before the jump.
+inline void prepare_switch(M* m, G* g, G* next) {
+  leave_g(m, g);
   next->status.store(GStatus::running, std::memory_order_relaxed);
   m->set_curg(next);
   eh_switch(m, g->eh, next->eh);
@@ -496,8 +497,7 @@ inline void switch_from(M* m, G* g, G* next) {
     prepare_switch(m, g, next);
     after_switch(jump_to(g, next));
   } else {
-    if (GORO_UNLIKELY(!StackPool::canary_intact(g->stack))) stack_overflow_detected(g);
-    m->prev = g;
+    leave_g(m, g);
     m->set_curg(nullptr);
     eh_switch(m, g->eh, m->g0_eh);
     Context target = std::move(m->g0);
@@ -536,7 +536,7 @@ inline void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
   tsan_leave(&current_m()->tsan_token);
   tsan_ignore_begin();  // runtime internals (see context.hpp); ended when we resume
   M* m = current_m();
-  G* g = m->curg;
+  G* g = m->curg();
   g->wait_reason.store(reason, std::memory_order_relaxed);
   g->wait_since.store(coarse_nanotime(), std::memory_order_relaxed);
   g->status.store(GStatus::waiting, std::memory_order_relaxed);
@@ -593,7 +593,7 @@ GORO_NOINLINE inline void yield_end(Context&& from) {
 }
 
 GORO_ALWAYS_INLINE void yield_current(M* m) {
-  G* g = m->curg;
+  G* g = m->curg();
   if (G* next = yield_begin(m, g)) yield_end(jump_to(g, next));
 }
 
@@ -603,7 +603,7 @@ inline void yield_current() { yield_current(current_m()); }
 // that other interleavings get their turn. Free otherwise.
 inline void chaos_point() {
   M* m = current_m();
-  if (m && m->curg && GORO_UNLIKELY(m->rt->opts.randomize != 0) && chaos(m->rt, 3)) yield_current();
+  if (m && m->curg() && GORO_UNLIKELY(m->rt->opts.randomize != 0) && chaos(m->rt, 3)) yield_current();
 }
 
 // ---------------------------------------------------------------------------
@@ -659,7 +659,7 @@ inline void goroutine_entry(Context from) noexcept {
     // that even the store of `from` on resumption is runtime-internal).
     after_switch(std::move(from), first);
     M* m = current_m();
-    G* g = m->curg;
+    G* g = m->curg();
     tsan_resume(&m->tsan_token);
     tsan_acquire(g);  // Go: the go statement happens before the goroutine starts
     run_body(g);
