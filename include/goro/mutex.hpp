@@ -42,10 +42,36 @@
 #include "detail/config.hpp"
 #include "detail/goroutine.hpp"
 #include "detail/processor.hpp"
-#include "detail/stack.hpp"
+#include "detail/fatal.hpp"
 #include "detail/wait_queue.hpp"
 
 namespace goro {
+
+namespace detail {
+
+// Active spinning for sync.Mutex. Go: sync_runtime_canSpin / doSpin.
+//
+// Spinning makes sense only on a multicore machine, when other Ps are
+// running (one of them may release the lock soon), and when this P has no
+// other work; and only a few times.
+inline bool can_spin(int iter) noexcept {
+  if (iter >= 4 || ncpu() <= 1) return false;
+  M* m = current_m();
+  if (!m || !m->p) return true;  // a plain thread: a few short spins
+  Runtime* rt = m->rt;
+  // Memory ordering: relaxed — a heuristic; a stale count only changes
+  // whether we spin a little.
+  if (rt->nprocs <= rt->npidle.load(std::memory_order_relaxed) +
+                        rt->nmspinning.load(std::memory_order_relaxed) + 1)
+    return false;
+  return m->p->runq.empty();
+}
+
+inline void do_spin() noexcept {
+  for (int i = 0; i < 30; ++i) cpu_relax();
+}
+
+}  // namespace detail
 
 class RWMutex;
 class Once;

@@ -40,7 +40,7 @@
 #include "detail/config.hpp"
 #include "detail/goroutine.hpp"
 #include "detail/machine.hpp"
-#include "detail/stack.hpp"
+#include "detail/fatal.hpp"
 #include "detail/wait_queue.hpp"
 #include "mutex.hpp"
 

@@ -41,17 +41,9 @@
 
 #include "detail/config.hpp"
 #include "detail/goroutine.hpp"
-#include "detail/stack.hpp"
+#include "detail/fatal.hpp"
 #include "detail/wait_queue.hpp"
 #include "mutex.hpp"
-
-// Shared-capability annotations (Clang -Wthread-safety), next to the
-// exclusive ones config.hpp defines.
-#ifndef GORO_ACQUIRE_SHARED
-#define GORO_ACQUIRE_SHARED(...) GORO_TSA(acquire_shared_capability(__VA_ARGS__))
-#define GORO_RELEASE_SHARED(...) GORO_TSA(release_shared_capability(__VA_ARGS__))
-#define GORO_TRY_ACQUIRE_SHARED(...) GORO_TSA(try_acquire_shared_capability(__VA_ARGS__))
-#endif
 
 namespace goro {
 

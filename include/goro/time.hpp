@@ -18,12 +18,15 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <stdexcept>
 
 #include "chan.hpp"
 #include "detail/processor.hpp"
+#include "detail/timers.hpp"
 #include "detail/wait_queue.hpp"
+#include "mutex.hpp"
 #include "scheduler.hpp"
 
 namespace goro {
@@ -37,15 +40,18 @@ inline std::int64_t to_deadline(std::chrono::steady_clock::time_point t) noexcep
 
 // Parks the running goroutine until the monotonic clock reaches `when`.
 inline void sleep_goroutine(std::int64_t when) {
-  Timer t;
+  RuntimeTimer t;
   t.when = when;
   t.arg = current_g();
-  t.fire = [](Timer* self) { ready(static_cast<G*>(self->arg)); };
-  // The timer is added once this goroutine's context is saved, so it cannot
+  t.fire = [](RuntimeTimer* self) {
+    ready(static_cast<G*>(self->arg));
+    return false;
+  };
+  // The timer is added once this goroutine's fiber is saved, so it cannot
   // fire (on another thread) before there is something to resume.
   park([](G*, void* arg) {
     M* m = current_m();
-    add_timer(m->rt, m->p, static_cast<Timer*>(arg));
+    add_timer(m->rt, m->p, static_cast<RuntimeTimer*>(arg));
     return true;
   }, &t, WaitReason::sleep);
 }
@@ -78,43 +84,55 @@ using Clock = std::chrono::steady_clock;
 namespace detail {
 
 // A runtime timer that sends the time on a channel (Go: the timer behind
-// time.After, time.Tick and time.Timer).
+// time.After, time.Tick and time.Timer), or calls a callback (context
+// deadlines).
 //
 // Invariants: `self` keeps the state alive while the timer is armed; it is
 // taken (under `lock`) by exactly one of: the one-shot firing, a successful
-// stop, or the ticker noticing that nobody holds its channel any more.
+// stop, or the runtime dropping the timer (discard: a ticker nobody can
+// receive from, or a runtime being destroyed). `firing` is true while a
+// one-shot firing that took `self` is still sending its value.
 struct ChanTimer : std::enable_shared_from_this<ChanTimer> {
-  Timer timer;
+  RuntimeTimer timer;
   Chan<Clock::time_point> ch{1};
   Runtime* rt = nullptr;
   std::function<void()> callback;  // set: call it instead of sending (context deadlines)
   Spinlock lock;
   std::shared_ptr<ChanTimer> self GORO_GUARDED_BY(lock);
+  bool firing GORO_GUARDED_BY(lock) = false;
 
-  static void fire(Timer* t) {
+  static bool fire(RuntimeTimer* t) {
     auto* s = static_cast<ChanTimer*>(t->arg);
+    if (t->period > 0) {
+      // A ticker whose channel nobody can receive from any more stops: the
+      // runtime drops it and calls discard.
+      if (s->ch.use_count() == 1) return false;
+      s->ch.try_send(Clock::now());  // full: drop the tick, like Go's sendTime
+      return true;
+    }
     std::shared_ptr<ChanTimer> release;  // destroyed last, after we are done with *s
-    if (t->period == 0) {
+    {
       SpinGuard g(s->lock);
       release = std::move(s->self);
-      // Send under the lock, in the same critical section that takes self:
-      // stop() waits for a firing in flight by watching self under it.
-      if (!s->callback) {
-        s->ch.try_send(Clock::now());
-        return;
-      }
-    } else if (s->ch.use_count() == 1) {
-      // A ticker whose channel nobody can receive from any more.
-      remove_timer(t);
-      SpinGuard g(s->lock);
-      release = std::move(s->self);
-      return;
+      // stop() waits for a send in flight (see stop). Not for a callback:
+      // the callback itself may stop its timer (a context cancelling itself).
+      s->firing = !s->callback;
     }
     if (s->callback) {
       s->callback();
-    } else {
-      s->ch.try_send(Clock::now());  // full: drop the tick, like Go's sendTime
+      return false;
     }
+    s->ch.try_send(Clock::now());
+    SpinGuard g(s->lock);
+    s->firing = false;
+    return false;
+  }
+
+  static void discard(RuntimeTimer* t) {
+    auto* s = static_cast<ChanTimer*>(t->arg);
+    std::shared_ptr<ChanTimer> release;  // destroyed after the guard
+    SpinGuard g(s->lock);
+    release = std::move(s->self);
   }
 
   // ch_out, if given, receives a handle to the channel before the timer is
@@ -127,12 +145,7 @@ struct ChanTimer : std::enable_shared_from_this<ChanTimer> {
     s->callback = std::move(callback);
     s->rt = current_runtime();
     s->timer.fire = &fire;
-    s->timer.discard = [](Timer* t) {
-      auto* state = static_cast<ChanTimer*>(t->arg);
-      std::shared_ptr<ChanTimer> release;  // destroyed after the guard
-      SpinGuard g(state->lock);
-      release = std::move(state->self);
-    };
+    s->timer.discard = &discard;
     s->timer.arg = s.get();
     s->timer.period = std::chrono::duration_cast<std::chrono::nanoseconds>(period).count();
     if (ch_out) *ch_out = s->ch;
@@ -140,6 +153,8 @@ struct ChanTimer : std::enable_shared_from_this<ChanTimer> {
     return s;
   }
 
+  // Arms the (stopped) timer to fire after d. Not concurrently with stop()
+  // or another arm() of the same timer (goro::Timer serializes them).
   void arm(Clock::duration d) {
     if (d <= Clock::duration::zero() && timer.period == 0) {
       if (callback) callback();
@@ -157,22 +172,24 @@ struct ChanTimer : std::enable_shared_from_this<ChanTimer> {
   }
 
   // True if the timer was armed and is now stopped before firing. False if
-  // it already fired; a one-shot firing in flight on another thread (taken
-  // off the heap, self not yet taken) is waited for, so that its value is in
-  // the channel when stop returns (Timer::stop then discards it).
+  // it already fired (or was never armed); a one-shot firing in flight on
+  // another thread is waited for, so that its value is in the channel when
+  // stop returns (Timer::stop then discards it).
   bool stop() {
     for (;;) {
       if (remove_timer(&timer)) {
-        std::shared_ptr<ChanTimer> release;
+        std::shared_ptr<ChanTimer> release;  // destroyed after the guard
         SpinGuard g(lock);
         release = std::move(self);
         return true;
       }
       {
         SpinGuard g(lock);
-        if (!self || timer.period != 0) return false;
+        // Armed but no longer in a heap: taken by a firing (or a discard)
+        // that has not yet taken self, or is still sending.
+        if (!self && !firing) return false;
       }
-      std::this_thread::yield();  // the firing M is between the heap and fire()
+      ::sched_yield();
     }
   }
 
@@ -203,11 +220,12 @@ inline Chan<Clock::time_point> tick(Clock::duration d) {
 
 // Go: time.Timer. Sends the time on c() once, after the duration. With Go
 // 1.23's semantics: after stop() or reset() returns, no stale value from
-// before the call can be received.
+// before the call can be received. Like Go's, stop() and reset() are safe
+// to call from several goroutines and threads at once (they take turns).
 class Timer {
  public:
   explicit Timer(Clock::duration d)
-      : state_(detail::ChanTimer::make(d, Clock::duration::zero())), runtime_alive_(state_->rt->alive) {}
+      : state_(detail::ChanTimer::make(d, Clock::duration::zero())), runtime_state_(state_->rt->state) {}
   ~Timer() { state_->stop(); }
   Timer(const Timer&) = delete;
   Timer& operator=(const Timer&) = delete;
@@ -216,25 +234,33 @@ class Timer {
 
   // Prevents the timer from firing. Returns false if it already fired or was stopped.
   bool stop() {
-    const bool was_active = state_->stop();
-    state_->ch.try_recv();  // discard a value sent before the stop
-    return was_active;
+    std::lock_guard<Mutex> guard(mu_);
+    return stop_locked();
   }
 
   // Re-arms the timer to fire after d. Returns true if it was still active.
   // The timer runs on the runtime it was created on: resetting it after that
   // Scheduler has been destroyed is a fatal error.
   bool reset(Clock::duration d) {
-    if (!runtime_alive_->load(std::memory_order_acquire))
+    // Memory ordering: acquire pairs with Runtime::shutdown's release of the state.
+    if (runtime_state_->load(std::memory_order_acquire) >= detail::RuntimeState::stopping)
       detail::fatal("goro::Timer::reset: the Scheduler this Timer was created on has been destroyed");
-    const bool was_active = stop();
+    std::lock_guard<Mutex> guard(mu_);
+    const bool was_active = stop_locked();
     state_->arm(d);
     return was_active;
   }
 
  private:
+  bool stop_locked() {
+    const bool was_active = state_->stop();
+    state_->ch.try_recv();  // discard a value sent before the stop
+    return was_active;
+  }
+
   std::shared_ptr<detail::ChanTimer> state_;
-  std::shared_ptr<const std::atomic<bool>> runtime_alive_;
+  std::shared_ptr<const std::atomic<detail::RuntimeState>> runtime_state_;
+  Mutex mu_;  // serializes stop() and reset()
 };
 
 }  // namespace goro

@@ -39,7 +39,7 @@
 #include "detail/config.hpp"
 #include "detail/goroutine.hpp"
 #include "detail/source_location.hpp"
-#include "detail/stack.hpp"
+#include "detail/fatal.hpp"
 #include "detail/wait_queue.hpp"
 #include "scheduler.hpp"
 

@@ -42,12 +42,13 @@
 #endif
 #define GORO_CAPABILITY(x) GORO_TSA(capability(x))
 #define GORO_GUARDED_BY(x) GORO_TSA(guarded_by(x))
-#define GORO_PT_GUARDED_BY(x) GORO_TSA(pt_guarded_by(x))
 #define GORO_REQUIRES(...) GORO_TSA(requires_capability(__VA_ARGS__))
 #define GORO_ACQUIRE(...) GORO_TSA(acquire_capability(__VA_ARGS__))
 #define GORO_RELEASE(...) GORO_TSA(release_capability(__VA_ARGS__))
 #define GORO_TRY_ACQUIRE(...) GORO_TSA(try_acquire_capability(__VA_ARGS__))
-#define GORO_EXCLUDES(...) GORO_TSA(locks_excluded(__VA_ARGS__))
+#define GORO_ACQUIRE_SHARED(...) GORO_TSA(acquire_shared_capability(__VA_ARGS__))
+#define GORO_RELEASE_SHARED(...) GORO_TSA(release_shared_capability(__VA_ARGS__))
+#define GORO_TRY_ACQUIRE_SHARED(...) GORO_TSA(try_acquire_shared_capability(__VA_ARGS__))
 #define GORO_NO_TSA GORO_TSA(no_thread_safety_analysis)
 
 namespace goro::detail {

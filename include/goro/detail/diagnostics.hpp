@@ -19,7 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "processor.hpp"
+#include "clock.hpp"
+#include "runtime.hpp"
 #include "source_location.hpp"
 
 namespace goro::detail {
@@ -252,8 +253,8 @@ inline void remove_process_hooks(Runtime* rt) {
 }
 
 // ---------------------------------------------------------------------------
-// Deadlock detection (Go: checkdead). Called, with the scheduler lock held,
-// by each M as it goes idle; costs nothing on the hot paths.
+// Deadlock detection (Go: checkdead). Done by each M as it goes idle; costs
+// nothing on the hot paths.
 //
 // It applies under goro::run only (a runtime with a main goroutine), and
 // reports when every M is idle, no goroutine is runnable or inside
@@ -262,13 +263,22 @@ inline void remove_process_hooks(Runtime* rt) {
 // goroutines wake goroutines: a plain thread started by the program that
 // will later wake one must do its waiting in goro::blocking, or the program
 // must turn detection off (Options::detect_deadlock, GORO_DETECT_DEADLOCK=0).
-inline void check_dead_locked(Runtime* rt) GORO_REQUIRES(rt->lock) {
-  if (!rt->opts.detect_deadlock || rt->nmain.load(std::memory_order_acquire) == 0) return;
-  if (static_cast<int>(rt->midle.size()) != rt->nm_live) return;
-  if (rt->npidle.load(std::memory_order_acquire) != rt->nprocs) return;
-  if (rt->nblocking.load(std::memory_order_acquire) != 0) return;
-  if (rt->global_runq_size.load(std::memory_order_acquire) != 0 || any_local_work(rt)) return;
-  if (earliest_timer(rt) != 0) return;
+
+// The cheap half, with the scheduler lock held: could everything be asleep?
+inline bool deadlock_suspected_locked(Runtime* rt) GORO_REQUIRES(rt->lock) {
+  if (!rt->opts.detect_deadlock || rt->nmain.load(std::memory_order_acquire) == 0) return false;
+  if (static_cast<int>(rt->midle.size()) != rt->nm_live) return false;
+  if (rt->npidle.load(std::memory_order_acquire) != rt->nprocs) return false;
+  if (rt->nblocking.load(std::memory_order_acquire) != 0) return false;
+  if (rt->global_runq_size.load(std::memory_order_acquire) != 0 || any_local_work(rt)) return false;
+  return earliest_timer(rt) == 0;
+}
+
+// The expensive half, after deadlock_suspected_locked said yes and the lock
+// was released (a snapshot takes the stack pool's mutex, and the report
+// writes to stderr: neither belongs under a spinlock). Reports and exits 2
+// if every goroutine is parked and the runtime is still all idle.
+inline void check_dead(Runtime* rt) {
   const std::vector<GoroutineInfo> gs = snapshot(rt);
   bool main_waiting = false;
   for (const GoroutineInfo& g : gs) {
@@ -276,6 +286,10 @@ inline void check_dead_locked(Runtime* rt) GORO_REQUIRES(rt->lock) {
     main_waiting |= g.is_main;
   }
   if (!main_waiting || static_cast<std::int64_t>(gs.size()) != rt->live.load(std::memory_order_acquire)) return;
+  {
+    SpinGuard guard(rt->lock);
+    if (!deadlock_suspected_locked(rt)) return;  // something was readied meanwhile
+  }
   std::fflush(stdout);  // what the program printed comes first, as in Go
   std::ostringstream os;
   os << "fatal error: all goroutines are asleep - deadlock!\n\n";

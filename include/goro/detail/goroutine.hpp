@@ -14,7 +14,7 @@
 #include <new>
 
 #include "source_location.hpp"
-#include "context.hpp"
+#include "fiber.hpp"
 #include "stack.hpp"
 
 namespace goro::detail {
@@ -98,11 +98,11 @@ struct alignas(cache_line) G {
   // Identity, written by new_g and read racily by goro::dump (hence
   // relaxed atomics: a dump may see a slot mid-reuse, never a torn value).
   std::atomic<bool> is_main{false};  // goroutine 1 under goro::run
-  bool fresh = false;  // not yet run: its TSan fiber is new (see switch_to_g)
+  bool fresh = false;  // not yet run: its TSan fiber is new (see switch_jump)
   std::atomic<std::uint64_t> id{0};
   std::atomic<std::int64_t> wait_since{0};  // monotonic ns when it last parked (dump)
   Runtime* rt = nullptr;
-  Context ctx;
+  Fiber ctx;
   Stack stack;
   SanitizerFiber san;
   EhState eh;
@@ -124,10 +124,6 @@ struct alignas(cache_line) G {
     created_line.store(loc.line(), std::memory_order_relaxed);
     created_function.store(loc.function_name(), std::memory_order_relaxed);
   }
-  // Wake-up parameter passed by the waker (select's case index, a
-  // semaphore's hand-off ticket, a channel's "closed" flag).
-  std::uintptr_t param = 0;
-  std::uint64_t rand_state = 0;  // for select's random poll order
   alignas(16) unsigned char fn_storage[inline_fn_size];
 };
 

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <thread>
 
-#include "context.hpp"
+#include "fiber.hpp"
 #include "goroutine.hpp"
 #include "parker.hpp"
 
@@ -31,8 +31,11 @@ enum class Pending : std::uint8_t {
 };
 
 // Invariants: every field is touched only by the thread running this M,
-// except `nextp` (written by the M that wakes it, before unpark) and
-// `idle_link` (under the scheduler lock).
+// except: `nextp`, `spinning` and `exiting`, written under the scheduler
+// lock by the M or monitor that wakes or reaps this one, before unpark (the
+// Parker's release/acquire publishes them); `curg_` and `resumes`, read
+// racily by the monitor and the fault handler; `idle_since`, under the
+// scheduler lock.
 struct M {
   Runtime* rt = nullptr;
   int id = 0;
@@ -44,7 +47,7 @@ struct M {
   std::atomic<G*> curg_{nullptr};
   // Goroutines started or resumed here (the long-running check's clock).
   std::atomic<std::uint64_t> resumes{0};
-  Context g0;          // the scheduling context, saved while a G runs
+  Fiber g0;            // the scheduling context, saved while a G runs
   SanitizerFiber g0_san;
   EhState g0_eh;
   bool spinning = false;  // looking for work (counted in Runtime::nmspinning)
@@ -53,7 +56,7 @@ struct M {
   std::thread thread;
   std::int64_t idle_since = 0;
   void* altstack = nullptr;  // alternate signal stack (stack overflow reports)
-  char tsan_token = 0;       // TSan: this thread's hand-over token (see context.hpp)
+  char tsan_token = 0;       // TSan: this thread's hand-over token (see sanitizer.hpp)
   EhState* eh_globals = nullptr;  // this thread's __cxa_eh_globals (fixed per thread)
   // Inside goro::blocking: the goroutine and the P it left (Go: m.oldp).
   G* blocked_g = nullptr;
@@ -64,7 +67,6 @@ struct M {
   Pending pending = Pending::none;
   bool (*unlockf)(G*, void*) = nullptr;
   void* unlock_arg = nullptr;
-  SanitizerFiber dead_san;
 
   std::uint64_t rand_state = 0x9e3779b97f4a7c15ULL;
 

@@ -16,41 +16,17 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "clock.hpp"
 #include "parker.hpp"
 #include "processor.hpp"
+#include "runtime.hpp"
+#include "switch.hpp"
 
 namespace goro::detail {
-
-struct Monitor {
-  explicit Monitor(Runtime* r) : rt(r), seen(static_cast<std::size_t>(r->nprocs)) {}
-
-  Runtime* rt;
-  std::thread thread;
-  Parker parker;
-  std::atomic<bool> deep_sleep{false};
-  std::atomic<bool> backed_off{false};  // sleeping longer than one 20 us tick
-  std::atomic<bool> stop{false};
-
-  // The monitor's view of each P's blocking call (Go: sysmontick).
-  struct Seen {
-    std::uint64_t tick = 0;
-    std::int64_t since = 0;
-  };
-  std::vector<Seen> seen;
-
-  // The monitor's view of each M's running goroutine (Go: sysmontick's
-  // schedtick), indexed like Runtime::allm.
-  struct Running {
-    std::uint64_t resumes = 0;
-    std::int64_t since = 0;
-    bool warned = false;
-  };
-  std::vector<Running> running;
-  std::vector<M*> ms;  // scratch: Runtime::allm, copied under its lock
-};
 
 // Gives a P retaken from a blocking call to an M, or parks it. Go: handoffp.
 inline void handoff_p(Runtime* rt, P* p) {
@@ -73,8 +49,8 @@ inline void handoff_p(Runtime* rt, P* p) {
 
 // Go: retake. A P whose blocking call has lasted a whole monitor tick
 // (>= 20 µs) is handed to another M if anything could use it.
-inline int retake(Monitor* mon, std::int64_t now) {
-  Runtime* rt = mon->rt;
+inline int retake(Runtime* rt, std::int64_t now) {
+  Monitor* mon = &rt->monitor;
   int n = 0;
   for (std::size_t i = 0; i < rt->allp.size(); ++i) {
     P* p = rt->allp[i].get();
@@ -101,8 +77,11 @@ inline int retake(Monitor* mon, std::int64_t now) {
   return n;
 }
 
-// Ends OS threads idle for longer than the timeout, keeping `procs` of them.
-inline std::int64_t reap_idle_ms(Runtime* rt, std::int64_t now) {
+// Ends OS threads idle for longer than Options::idle_thread_timeout_ms,
+// keeping `procs` of them. Returns when the next idle one becomes reapable
+// (0: none). Go does not reap its Ms; goro::blocking can need many for a
+// while, and an idle one costs its stack.
+inline std::int64_t reap_idle_threads(Runtime* rt, std::int64_t now) {
   const std::int64_t timeout = std::int64_t{rt->opts.idle_thread_timeout_ms} * 1'000'000;
   std::int64_t next = 0;  // when the next candidate becomes reapable
   std::vector<M*> reaped;
@@ -129,8 +108,8 @@ inline std::int64_t reap_idle_ms(Runtime* rt, std::int64_t now) {
 // Options::warn_long_running_ms: warns once about each goroutine that an M
 // has been running, without a switch, for `limit` ns or more. A goroutine
 // that yields, blocks or sleeps resets its M's count (M::set_curg).
-inline void check_long_running(Monitor* mon, std::int64_t now, std::int64_t limit) {
-  Runtime* rt = mon->rt;
+inline void check_long_running(Runtime* rt, std::int64_t now, std::int64_t limit) {
+  Monitor* mon = &rt->monitor;
   {
     SpinGuard guard(rt->lock);
     mon->ms.clear();
@@ -160,9 +139,9 @@ inline void check_long_running(Monitor* mon, std::int64_t now, std::int64_t limi
   }
 }
 
-inline void monitor_main(Monitor* mon) {
-  TsanIgnore tsan_ignore;  // runtime internals (see context.hpp)
-  Runtime* rt = mon->rt;
+inline void monitor_main(Runtime* rt) {
+  TsanIgnore tsan_ignore;  // runtime internals (see sanitizer.hpp)
+  Monitor* mon = &rt->monitor;
   const std::int64_t warn_limit =
       rt->opts.warn_long_running_ms > 0 ? std::int64_t{rt->opts.warn_long_running_ms} * 1'000'000 : 0;
   const std::int64_t warn_period = std::max<std::int64_t>(warn_limit / 4, 1'000'000);
@@ -170,8 +149,8 @@ inline void monitor_main(Monitor* mon) {
   int idle_rounds = 0;
   while (!mon->stop.load(std::memory_order_acquire)) {
     const std::int64_t now = nanotime();
-    const std::int64_t reap_at = reap_idle_ms(rt, now);
-    if (warn_limit != 0) check_long_running(mon, now, warn_limit);
+    const std::int64_t reap_at = reap_idle_threads(rt, now);
+    if (warn_limit != 0) check_long_running(rt, now, warn_limit);
     if (rt->nblocking.load(std::memory_order_seq_cst) == 0) {
       // Nothing to watch: sleep until a blocking call starts (or a thread
       // becomes reapable, or the long-running check is due). Memory
@@ -193,7 +172,7 @@ inline void monitor_main(Monitor* mon) {
     // A new blocking call wakes a backed-off monitor (backed_off), so a
     // burst of calls after a quiet spell is not handed off 10 ms late.
     const bool woken = mon->parker.park_until(now + delay);
-    if (retake(mon, nanotime()) > 0 || woken) {
+    if (retake(rt, nanotime()) > 0 || woken) {
       idle_rounds = 0;
       delay = 20'000;
     } else if (++idle_rounds > 50) {
@@ -204,25 +183,16 @@ inline void monitor_main(Monitor* mon) {
   }
 }
 
-inline void destroy_monitor(Runtime* rt) {
-  auto* mon = static_cast<Monitor*>(rt->monitor.load(std::memory_order_acquire));
-  if (!mon) return;
-  mon->stop.store(true, std::memory_order_release);
-  mon->parker.unpark();
-  if (mon->thread.joinable()) mon->thread.join();
-  delete mon;
-  rt->monitor.store(nullptr, std::memory_order_release);
-}
-
+// Starts the monitor thread once. Go: newm(sysmon, ...) in main.
 inline Monitor* ensure_monitor(Runtime* rt) {
-  if (auto* mon = static_cast<Monitor*>(rt->monitor.load(std::memory_order_acquire))) return mon;
-  SpinGuard guard(rt->lock);
-  if (auto* mon = static_cast<Monitor*>(rt->monitor.load(std::memory_order_relaxed))) return mon;
-  auto* mon = new Monitor(rt);
-  rt->destroy_monitor = &destroy_monitor;
-  mon->thread = std::thread([mon] { monitor_main(mon); });
-  // Memory ordering: release publishes the constructed monitor.
-  rt->monitor.store(mon, std::memory_order_release);
+  Monitor* mon = &rt->monitor;
+  // Memory ordering: acquire pairs with the release below: a caller that
+  // sees `started` sees the initialized monitor.
+  if (mon->started.load(std::memory_order_acquire)) return mon;
+  std::lock_guard<std::mutex> spawn_guard(rt->spawn_mu);  // serializes thread creation (see start_m)
+  if (mon->started.load(std::memory_order_relaxed)) return mon;
+  mon->thread = std::thread([rt] { monitor_main(rt); });
+  mon->started.store(true, std::memory_order_release);
   return mon;
 }
 
@@ -230,7 +200,7 @@ inline Monitor* ensure_monitor(Runtime* rt) {
 // P stays with it (marked blocking) so that a short call costs no hand-off;
 // the monitor takes the P away if the call lasts.
 inline void enter_blocking(M* m) {
-  TsanIgnore tsan_ignore;  // runtime internals (see context.hpp)
+  TsanIgnore tsan_ignore;  // runtime internals (see sanitizer.hpp)
   Runtime* rt = m->rt;
   Monitor* mon = ensure_monitor(rt);
   G* g = m->curg();
@@ -259,7 +229,7 @@ inline void enter_blocking(M* m) {
 // monitor has not taken it, else an idle one, else it goes to the global
 // run queue and this thread parks.
 inline void exit_blocking(M* m) {
-  // Runtime internals (see context.hpp); if we switch, we resume inside them.
+  // Runtime internals (see sanitizer.hpp); if we switch, we resume inside them.
   tsan_leave(&m->tsan_token);
   tsan_ignore_begin();
   struct Resume {
@@ -291,7 +261,7 @@ inline void exit_blocking(M* m) {
   // No P: queue the goroutine globally and let this M go idle.
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
   m->pending = Pending::global;
-  switch_from(m, g, nullptr);
+  switch_away(m, g, nullptr);
 }
 
 }  // namespace goro::detail

@@ -9,7 +9,6 @@
 
 #include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <climits>
 #include <cstdint>
 #include <ctime>
@@ -17,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "clock.hpp"
 #include "config.hpp"
 
 namespace goro::detail {
@@ -32,7 +32,7 @@ class Parker {
   // Returns true if it was unparked, false on timeout.
   bool park_until(std::int64_t deadline_ns) noexcept {
     while (!consume()) {
-      const std::int64_t now = monotonic_ns();
+      const std::int64_t now = nanotime();
       if (now >= deadline_ns) return consume();
       const std::int64_t d = deadline_ns - now;
       timespec ts{static_cast<time_t>(d / 1'000'000'000), static_cast<long>(d % 1'000'000'000)};
@@ -50,14 +50,6 @@ class Parker {
       ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&state_), FUTEX_WAKE_PRIVATE, 1,
                 nullptr, nullptr, 0);
     }
-  }
-
-  static std::int64_t monotonic_ns() noexcept { return clock_ns(CLOCK_MONOTONIC); }
-
-  static std::int64_t clock_ns(clockid_t clock) noexcept {
-    timespec ts;
-    ::clock_gettime(clock, &ts);
-    return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
   }
 
  private:

@@ -20,7 +20,8 @@ namespace goro::detail {
 //   read speculatively by consumers and validated by the head CAS (hence
 //   relaxed atomics: a torn read is discarded, never used).
 // - runnext: a G readied by the running G; it runs next and inherits the
-//   time slice. Swapped by CAS by the owner and by stealers.
+//   time slice. The owner replaces it by exchange (put) and takes it by
+//   CAS (get; a plain store when no one can steal), stealers take it by CAS.
 class RunQueue {
  public:
   static constexpr std::uint32_t capacity = 256;
@@ -66,29 +67,37 @@ class RunQueue {
     }
   }
 
-  // Owner only. Returns the next G and whether it inherits the time slice.
-  // sole_consumer: no other P exists to steal (procs == 1), so the head can
-  // be advanced without a CAS — the one locked instruction of a switch.
+  // Owner only. Returns the next G — runnext first — and whether it
+  // inherits the time slice (it came from runnext). sole_consumer: no other
+  // P exists to steal (procs == 1), so no CAS is needed — the one locked
+  // instruction of a switch. Go: runqget.
   G* get(bool* inherit, bool sole_consumer = false) noexcept {
     G* next = runnext_.load(std::memory_order_relaxed);
-    if (sole_consumer) {
-      *inherit = next != nullptr;
-      if (next) {
+    if (next != nullptr) {
+      if (sole_consumer) {
         runnext_.store(nullptr, std::memory_order_relaxed);
+        *inherit = true;
         return next;
       }
+      // Memory ordering: acquire pairs with the release in put().
+      if (runnext_.compare_exchange_strong(next, nullptr, std::memory_order_acquire)) {
+        *inherit = true;
+        return next;
+      }
+    }
+    *inherit = false;
+    return get_ring(sole_consumer);
+  }
+
+  // Owner only. The G at the head of the ring, leaving runnext alone.
+  G* get_ring(bool sole_consumer = false) noexcept {
+    if (sole_consumer) {
       const std::uint32_t h = head_.load(std::memory_order_relaxed);
       if (tail_.load(std::memory_order_relaxed) == h) return nullptr;
       G* g = slots_[h % capacity].load(std::memory_order_relaxed);
       head_.store(h + 1, std::memory_order_relaxed);
       return g;
     }
-    // Memory ordering: acquire pairs with the release in put().
-    if (next != nullptr && runnext_.compare_exchange_strong(next, nullptr, std::memory_order_acquire)) {
-      *inherit = true;
-      return next;
-    }
-    *inherit = false;
     for (;;) {
       std::uint32_t h = head_.load(std::memory_order_acquire);
       const std::uint32_t t = tail_.load(std::memory_order_relaxed);
@@ -100,13 +109,6 @@ class RunQueue {
                                       std::memory_order_relaxed))
         return g;
     }
-  }
-
-  // Owner only. Moves all Gs out (runnext first) for a P being torn down.
-  template <class Fn>
-  void drain(Fn&& fn) noexcept {
-    bool inherit;
-    while (G* g = get(&inherit)) fn(g);
   }
 
   // Thief side (Go: runqsteal). Steals about half of victim's Gs into this

@@ -1,7 +1,12 @@
 // Spinlock — a tiny test-and-test-and-set lock for goro's internal critical
-// sections, which are a handful of instructions long (queue links, timer heap
-// pushes). It never parks: holding it across a goroutine switch or a system
-// call is a bug. Use goro::Mutex in user code.
+// sections. They are short and never block: queue links, timer-heap pushes,
+// the idle lists, a channel's bookkeeping and the move of one element (T's
+// nothrow move constructor, as Go's chan.go copies under its lock). Work
+// that may block or take long — creating a thread, waking one (a futex
+// system call), a goroutine snapshot, writing to stderr — is collected
+// under the lock and done after it. It never parks: holding it across a
+// goroutine switch or a blocking system call is a bug. Use goro::Mutex in
+// user code.
 #pragma once
 
 #include <atomic>

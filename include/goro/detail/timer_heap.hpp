@@ -1,6 +1,6 @@
 // TimerHeap — a P's timers: a 4-ary min-heap ordered by deadline, guarded by
-// the P's timer lock (Go: the per-P timers in time.go). Idle Ms sleep until
-// the earliest deadline of all Ps; nothing polls.
+// the P's timer lock (Go: the per-P timers in time.go). How timers are run
+// is in timers.hpp.
 #pragma once
 
 #include <atomic>
@@ -15,39 +15,52 @@ namespace goro::detail {
 
 struct P;
 
-// A timer. Its owner keeps it alive while it is in a heap; `fire` runs on an
-// M of the runtime (usually one holding a P) with no timer lock held.
+// A runtime timer (Go: runtime.timer). Its owner (a sleeping goroutine's
+// frame, a goro::Timer, a context deadline) keeps it alive while it is
+// armed; `fire` runs on an M of the runtime with no timer lock held.
 //
-// Invariants: when, index and owner are written only under the owning P's
-// timer lock; index == npos means "not in any heap" (never added, fired, or
-// stopped).
-struct Timer {
+// Invariants:
+// - when, index, running and owner are written only under the owning P's
+//   timer lock (owner is atomic so remove_timer can find the lock to take).
+// - index != npos: in owner's heap. running: a periodic timer taken out of
+//   the heap and being fired (Go: timerRunning); it goes back into the heap,
+//   or is dropped, by the thread that fires it, so one thread at a time
+//   fires it. owner == nullptr: not armed (never added, fired once, stopped,
+//   or dropped).
+// - A one-shot timer is not touched by the runtime once fire() has been
+//   called (its owner may free it at once, e.g. the sleeping goroutine's
+//   frame it lives in).
+struct RuntimeTimer {
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
   std::int64_t when = 0;    // monotonic ns
   std::int64_t period = 0;  // > 0: fires again every period ns
-  void (*fire)(Timer*) = nullptr;
-  // Called instead of fire for a timer still pending when its runtime is
-  // destroyed (owner already cleared): lets the owner free what it holds.
-  void (*discard)(Timer*) = nullptr;
+  // Runs the timer. For a periodic timer, returns whether it keeps going;
+  // when it returns false the runtime disarms it and then calls discard
+  // (the owner may free it there). A one-shot timer's result is ignored.
+  bool (*fire)(RuntimeTimer*) = nullptr;
+  // Called once the runtime has let go of a timer without firing it: still
+  // pending when its runtime is destroyed, or a periodic timer whose fire
+  // returned false. Lets the owner free what it holds.
+  void (*discard)(RuntimeTimer*) = nullptr;
   void* arg = nullptr;
   std::atomic<P*> owner{nullptr};
   std::size_t index = npos;
+  bool running = false;
 };
 
 class TimerHeap {
  public:
   bool empty() const noexcept { return heap_.empty(); }
   std::int64_t earliest() const noexcept { return heap_.empty() ? 0 : heap_[0]->when; }
-  std::size_t size() const noexcept { return heap_.size(); }
 
-  void push(Timer* t) {
+  void push(RuntimeTimer* t) {
     t->index = heap_.size();
     heap_.push_back(t);
     up(t->index);
   }
 
   // Removes t (which must be in this heap).
-  void remove(Timer* t) noexcept {
+  void remove(RuntimeTimer* t) noexcept {
     const std::size_t i = t->index;
     const std::size_t last = heap_.size() - 1;
     if (i != last) {
@@ -55,7 +68,7 @@ class TimerHeap {
       heap_[i]->index = i;
     }
     heap_.pop_back();
-    t->index = Timer::npos;
+    t->index = RuntimeTimer::npos;
     if (i < heap_.size()) {
       up(i);
       down(heap_[i]->index);
@@ -63,21 +76,16 @@ class TimerHeap {
   }
 
   // Pops the earliest timer if it is due at `now`.
-  Timer* pop_due(std::int64_t now) noexcept {
+  RuntimeTimer* pop_due(std::int64_t now) noexcept {
     if (heap_.empty() || heap_[0]->when > now) return nullptr;
-    Timer* t = heap_[0];
+    RuntimeTimer* t = heap_[0];
     remove(t);
     return t;
   }
 
-  template <class Fn>
-  void for_each(Fn&& fn) const {
-    for (Timer* t : heap_) fn(t);
-  }
-
  private:
   void up(std::size_t i) noexcept {
-    Timer* t = heap_[i];
+    RuntimeTimer* t = heap_[i];
     while (i > 0) {
       const std::size_t parent = (i - 1) / 4;
       if (heap_[parent]->when <= t->when) break;
@@ -90,7 +98,7 @@ class TimerHeap {
   }
 
   void down(std::size_t i) noexcept {
-    Timer* t = heap_[i];
+    RuntimeTimer* t = heap_[i];
     const std::size_t n = heap_.size();
     for (;;) {
       std::size_t best = i;
@@ -110,7 +118,7 @@ class TimerHeap {
     t->index = i;
   }
 
-  std::vector<Timer*> heap_;
+  std::vector<RuntimeTimer*> heap_;
 };
 
 }  // namespace goro::detail

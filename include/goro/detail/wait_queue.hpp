@@ -1,5 +1,5 @@
-// WaitQueue — how every goro primitive blocks: one queue, two kinds of
-// waiter. A goroutine parks (its thread runs other goroutines); a plain OS
+// wait_queue — how every goro primitive blocks: a Waiter on a WaitList,
+// two kinds of waiter. A goroutine parks (its thread runs other goroutines); a plain OS
 // thread (main, a std::thread) sleeps on its own Parker. The primitive's
 // lock protects the queue; block() releases it only once the waiter can
 // safely be woken (for a goroutine: once its context is saved — Go's
@@ -64,7 +64,7 @@ struct Waiter {
     // reuse this memory (and TSan must see our reads ordered before that).
     G* gg = g;
     Parker* pp = parker;
-    tsan_release(this);  // the waker happens before the woken (see context.hpp)
+    tsan_release(this);  // the waker happens before the woken (see sanitizer.hpp)
     if (gg) {
       ready(gg);
     } else {
@@ -78,7 +78,7 @@ struct Waiter {
   void block(Lock& lock, WaitReason reason) GORO_RELEASE(lock) GORO_NO_TSA {
     if (g) {
       // For TSan the unlock is ours, done now: the real one runs on the
-      // next context, inside the runtime's ignored region (see context.hpp).
+      // next context, inside the runtime's ignored region (see sanitizer.hpp).
       if constexpr (requires { lock.tsan_release(); }) {
         lock.tsan_release();
       } else {
@@ -213,8 +213,6 @@ class Sema {
     // Let the waiter run now rather than after our time slice (Go: goyield).
     if (handed && goroutine) yield_current();
   }
-
-  std::uint32_t waiters() const noexcept { return nwait_.load(std::memory_order_relaxed); }
 
  private:
   // Go: cansemacquire.

@@ -1,21 +1,13 @@
-// Context — a saved execution context on its own stack, and the one place in
-// goro that includes Boost.Context. Everything else switches goroutines
-// through this header, so the sanitizer fiber annotations live here too:
-// ThreadSanitizer must be told which fiber runs (or every goroutine switch
-// looks like one thread jumping around), and AddressSanitizer must be told
-// the bounds of the stack it is on (or it reports false stack overflows and
-// misses real use-after-return).
-//
-// The protocol: jump() switches to a context and returns, once someone jumps
-// back, the context of whoever jumped back.
+// sanitizer — how goroutine switches are described to ThreadSanitizer and
+// AddressSanitizer. Without it TSan would see every goroutine switch as one
+// thread jumping around (and report nonsense or nothing), and ASan would not
+// know which stack it is on (false stack overflows, missed use-after-return).
+// Every function here compiles to nothing in a build without sanitizers.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <pthread.h>
-#include <utility>
-
-#include <boost/context/detail/fcontext.hpp>
 
 #include "config.hpp"
 
@@ -40,6 +32,7 @@ void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_
                                      std::size_t* size_old);
 }
 #endif
+
 
 namespace goro::detail {
 
@@ -218,58 +211,5 @@ GORO_ALWAYS_INLINE decltype(auto) tsan_run_as([[maybe_unused]] SanitizerFiber& a
 #endif
   return fn();
 }
-
-// A suspended execution context: Boost.Context's fcontext (the assembly
-// context switch under boost::context::fiber).
-//
-// Departure from DESIGN.md ("wraps boost::context::fiber"): a fiber that
-// finishes returns through Boost's instrumented frames after the switch to
-// the next context, which unbalances ThreadSanitizer's per-fiber shadow
-// stack and crashes it. goro's goroutine contexts therefore never finish:
-// each stack runs a loop (goroutine_entry) that runs one goroutine, switches
-// away, and is resumed for the next goroutine that gets the stack — which
-// also makes spawning cheaper (no context creation on a warm stack). Every
-// jump is inlined into the function that annotates the switch, so no
-// instrumented frame lies between a switch annotation and the jump.
-class Context {
- public:
-  using Entry = void (*)(Context from) noexcept;
-
-  Context() noexcept = default;
-  Context(Context&& o) noexcept : fctx_(std::exchange(o.fctx_, nullptr)) {}
-  Context& operator=(Context&& o) noexcept {
-    fctx_ = std::exchange(o.fctx_, nullptr);
-    return *this;
-  }
-
-  // A context on the stack [top - size, top) that starts in Entry, which
-  // receives the context that first jumped to it and must never return.
-  template <Entry entry>
-  static Context create(void* top, std::size_t size) noexcept {
-    return Context{boost::context::detail::make_fcontext(top, size, &trampoline<entry>)};
-  }
-
-  // Jumps to this context; returns, once some context jumps back, that context.
-  GORO_ALWAYS_INLINE Context jump() && noexcept {
-    return Context{boost::context::detail::jump_fcontext(std::exchange(fctx_, nullptr), nullptr).fctx};
-  }
-
-  explicit operator bool() const noexcept { return fctx_ != nullptr; }
-
- private:
-  explicit Context(boost::context::detail::fcontext_t f) noexcept : fctx_(f) {}
-
-  template <Entry entry>
-  static void trampoline(boost::context::detail::transfer_t t) noexcept {
-#if GORO_ASAN
-    // Finish the switch before anything else: entry never returns, and the
-    // compiler's __asan_handle_no_return must already see this stack.
-    __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
-#endif
-    entry(Context{t.fctx});
-  }
-
-  boost::context::detail::fcontext_t fctx_ = nullptr;
-};
 
 }  // namespace goro::detail

@@ -1,0 +1,424 @@
+// switch — the goroutine switch and what is built directly on it: making a
+// goroutine runnable (Go: ready/runqput), parking it (gopark), yielding
+// (Gosched), starting one (newproc) and ending one (goexit).
+//
+// Every switch in goro is the same two steps, switch_prepare then
+// switch_jump (below): park, yield, a goroutine's end, the scheduling loop
+// starting a goroutine, and a blocking call returning to find no P. A
+// goroutine that blocks, yields or ends switches directly to the next G of
+// its P when there is one (one context switch), and to its M's scheduling
+// context (g0, processor.hpp) only when the P has nothing queued. The work
+// that must happen after the old context is saved — releasing the
+// primitive's lock (Go's gopark unlockf), requeueing a yielding G, freeing
+// a finished G's stack — is left in M::pending and done by whichever
+// context runs next (after_switch), so that a waker can never resume a G
+// whose context is not yet saved.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include "clock.hpp"
+#include "config.hpp"
+#include "diagnostics.hpp"
+#include "fiber.hpp"
+#include "runtime.hpp"
+#include "sanitizer.hpp"
+#include "source_location.hpp"
+#include "timers.hpp"
+
+namespace goro::detail {
+
+// ---------------------------------------------------------------------------
+// Making Gs runnable. Go: runqput / ready.
+
+inline void runq_put(Runtime* rt, P* p, G* g, bool next) {
+  p->runq.put(g, next, [rt](G** batch, std::uint32_t n) {
+    SpinGuard guard(rt->lock);
+    for (std::uint32_t i = 0; i < n; ++i) global_put_locked(rt, batch[i]);
+  });
+}
+
+// Makes a parked G runnable. From a goroutine (or M) of the same runtime it
+// goes to this P's runnext, so it runs next (a hand-off, like Go); from a
+// plain thread it goes to the global queue.
+inline void ready(G* g) {
+  TsanIgnore tsan_ignore;  // runtime internals (see sanitizer.hpp)
+  Runtime* rt = g->rt;
+  // Memory ordering: the run queue's release publishes the G; status is
+  // informational (dump, deadlock check).
+  g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  M* m = current_m();
+  if (m && m->rt == rt && m->p) {
+    runq_put(rt, m->p, g, !chaos(rt, 2));
+  } else {
+    SpinGuard guard(rt->lock);
+    global_put_locked(rt, g);
+  }
+  wakep(rt);
+}
+
+// ---------------------------------------------------------------------------
+// Time slices. Go gives a goroutine 10 ms (forcePreemptNS) before sysmon
+// preempts it; a G readied into runnext inherits the running slice, which is
+// what makes a channel ping-pong fast. goro cannot preempt, but it can stop
+// a chain of hand-offs from keeping the rest of a P's queue waiting forever:
+// once a chain has lasted a slice, the G at the head of the queue runs
+// first and the readied one goes to the tail.
+
+inline constexpr std::int64_t time_slice_ns = 10'000'000;
+
+// p starts a new time slice (its next G did not inherit one).
+inline void start_slice(P* p) noexcept {
+  ++p->schedtick;
+  p->inherited = 0;
+}
+
+// The next G to run from p's own queue (runnext, else the ring), or null.
+inline G* runq_next(Runtime* rt, P* p) {
+  const bool sole = rt->nprocs == 1;
+  bool inherit;
+  G* g = p->runq.get(&inherit, sole);
+  if (!g) return nullptr;
+  if (!inherit) {
+    start_slice(p);
+    return g;
+  }
+  // A hand-off. Every 16 in a row look at the clock (the coarse one, ~6 ns):
+  // the chain's slice is timed from its first look, so a slice lasts at most
+  // 10 ms plus 16 hand-offs.
+  if ((++p->inherited & 15) != 0) return g;
+  const std::int64_t now = coarse_nanotime();
+  if (p->inherited == 16) {
+    p->slice_start = now;
+    return g;
+  }
+  if (now - p->slice_start < time_slice_ns) return g;
+  if (G* head = p->runq.get_ring(sole)) {
+    runq_put(rt, p, g, false);
+    start_slice(p);
+    return head;
+  }
+  p->inherited = 0;  // nobody else is waiting: a new slice for the chain
+  return g;
+}
+
+// ---------------------------------------------------------------------------
+// The switch.
+
+// After a switch: does the work the previous context left in m->pending
+// (see M::pending), `from` being its saved fiber. Returns false if nothing
+// was pending (the switch came from the scheduling loop).
+inline bool do_pending(M* m, Fiber&& from) {
+  G* prev = m->prev;
+  const Pending pending = m->pending;
+  m->prev = nullptr;
+  m->pending = Pending::none;
+  switch (pending) {
+    case Pending::none:
+      return false;
+    case Pending::exited:
+      // prev finished; `from` is its context, parked in goroutine_entry's
+      // loop, kept with the stack for the next goroutine to use it.
+      prev->ctx = std::move(from);
+      sanitizer_destroy_fiber(prev->san);
+      put_stack(m->rt, m->p, prev->stack);
+      return true;
+    case Pending::requeue:
+      prev->ctx = std::move(from);
+      runq_put(m->rt, m->p, prev, false);
+      return true;
+    case Pending::global: {
+      prev->ctx = std::move(from);
+      {
+        SpinGuard guard(m->rt->lock);
+        global_put_locked(m->rt, prev);
+      }
+      wakep(m->rt);
+      return true;
+    }
+    case Pending::park: {
+      prev->ctx = std::move(from);
+      // Runtime-internal here: the parked goroutine already released the
+      // lock's synchronization for TSan before it switched (Waiter::block).
+      if (!m->unlockf(prev, m->unlock_arg)) ready(prev);
+      return true;
+    }
+  }
+  return true;
+}
+
+// The first thing a goroutine does when it runs again (or for the first
+// time, when the trampoline has already finished the sanitizer switch).
+inline void after_switch(Fiber&& from, bool first_run = false) {
+  M* m = current_m();
+  if (!first_run) sanitizer_after_switch(m->curg()->san);
+  if (!do_pending(m, std::move(from))) m->g0 = std::move(from);  // resumed by the scheduling loop
+}
+
+// Step 1 of every switch: the bookkeeping. `from` is the goroutine leaving
+// (null: m's scheduling context, g0); `to` the goroutine to run (null: g0).
+// The caller has set m->pending for what the next context must finish.
+GORO_ALWAYS_INLINE void switch_prepare(M* m, G* from, G* to) {
+  if (from) {
+    // An unguarded stack's canary (see StackPool) is checked every time its
+    // goroutine switches away, its final switch included, so an overflow is
+    // reported for the goroutine that made it, at its next switch at latest.
+    if (GORO_UNLIKELY(!StackPool::canary_intact(from->stack))) stack_overflow_detected(from);
+    m->prev = from;
+  }
+  // Memory ordering: relaxed — status is informational here; the fiber
+  // itself is published to other Ms by the run queues.
+  if (to) to->status.store(GStatus::running, std::memory_order_relaxed);
+  m->set_curg(to);
+  eh_switch(m, from ? from->eh : m->g0_eh, to ? to->eh : m->g0_eh);
+}
+
+// Step 2: the sanitizer hand-over and the jump. Always inlined, so the jump
+// lands in the frame of the function that switches (see yield_current).
+// Returns, once this context runs again, the fiber that switched back to
+// it; the caller passes that to after_switch (or, on g0, to do_pending).
+// `exiting`: from has finished — ASan may free its fake stack, and its TSan
+// ignored region ends here (TSan refuses to destroy a fiber inside one; the
+// next context destroys it, in do_pending).
+GORO_ALWAYS_INLINE Fiber switch_jump(M* m, G* from, G* to, bool exiting = false) {
+  Fiber target = std::move(to ? to->ctx : m->g0);  // before the sanitizer switch
+  const bool fresh = to && std::exchange(to->fresh, false);
+  SanitizerFiber* from_san = exiting ? nullptr : from ? &from->san : &m->g0_san;
+  SanitizerFiber& to_san = to ? to->san : m->g0_san;
+  if (exiting) tsan_ignore_end();
+  // Nothing shared is touched between the sanitizer switch and the jump:
+  // TSan already attributes it to `to`, which may be a fresh fiber.
+  sanitizer_before_switch(from_san, to_san);
+  if (fresh) tsan_ignore_begin();  // for `to`: see goroutine_entry
+  return std::move(target).jump();
+}
+
+// A goroutine switches away (m->pending set) and, once it runs again,
+// finishes the switch that resumed it.
+inline void switch_away(M* m, G* from, G* to) {
+  switch_prepare(m, from, to);
+  after_switch(switch_jump(m, from, to));
+}
+
+// Picks the next G for a goroutine that is giving up its P, without leaving
+// the goroutine's stack: runnext or the local queue. Returns null when the
+// scheduling loop must decide (queue empty, or it is time to look at the
+// global queue for fairness). A parking G passes run_timers = false: it may
+// still hold the lock that a due timer's fire needs (the channel it waits on,
+// released by unlockf only after the switch), so due timers send it through
+// the scheduling loop, which runs them after the switch.
+inline G* next_local(M* m, bool run_timers = true) {
+  P* p = m->p;
+  // Memory ordering: relaxed — a peek; check_timers re-reads with acquire.
+  const std::int64_t t0 = p->timer0_when.load(std::memory_order_relaxed);
+  if (t0 != 0) {
+    const std::int64_t now = nanotime();
+    if (t0 <= now) {
+      if (!run_timers) return nullptr;
+      check_timers(p, now);
+    }
+  }
+  // Every 61st slice looks at the global queue first (find_runnable does).
+  if (p->schedtick % 61 == 0 && m->rt->global_runq_size.load(std::memory_order_relaxed) != 0) return nullptr;
+  if (m->spinning) return nullptr;
+  return runq_next(m->rt, p);
+}
+
+// Parks the running goroutine (Go: gopark). unlockf(g, arg) runs once g's
+// context is saved; it typically releases the lock that protects the wait
+// queue g was put on. If it returns false, g is made runnable again.
+inline void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
+  M* m = current_m();
+  tsan_leave(&m->tsan_token);
+  tsan_ignore_begin();  // runtime internals (see sanitizer.hpp); ended when we resume
+  G* g = m->curg();
+  // Memory ordering: relaxed — informational (dump, deadlock check).
+  g->wait_reason.store(reason, std::memory_order_relaxed);
+  g->wait_since.store(coarse_nanotime(), std::memory_order_relaxed);
+  g->status.store(GStatus::waiting, std::memory_order_relaxed);
+  m->pending = Pending::park;
+  m->unlockf = unlockf;
+  m->unlock_arg = arg;
+  switch_away(m, g, next_local(m, false));
+  tsan_resume(&current_m()->tsan_token);  // ends the region begun above, in this fiber
+}
+
+// The running G yields its P (goro::yield). Go: Gosched.
+//
+// Split in three so that the jump itself lands in the caller's frame
+// (goro::yield is always inlined): a switch leaves the CPU's return-stack
+// predictor holding the *other* goroutine's return addresses, so every `ret`
+// a resumed goroutine executes before its next call is mispredicted. Around
+// an inlined jump there are only balanced call/ret pairs, and a loop of
+// yields mispredicts nothing. Measured (switch benchmark, Intel Xeon VM):
+// 21 ns per switch with the jump out of line, 9 ns inlined; a raw
+// boost::context switch is 4 ns.
+//
+// yield_begin: picks the goroutine to switch to and prepares the switch, or
+// returns null (nothing else to run; g carries on).
+GORO_NOINLINE inline G* yield_begin(M* m, G* g) {
+  // Runtime internals (see sanitizer.hpp); this fiber resumes inside them
+  // (yield_end ends the region).
+  tsan_leave(&m->tsan_token);
+  tsan_ignore_begin();
+  G* next = next_local(m);
+  if (!next) {
+    Runtime* rt = m->rt;
+    if (rt->global_runq_size.load(std::memory_order_relaxed) != 0) {
+      SpinGuard guard(rt->lock);
+      next = global_get_locked(rt, m->p, 0);
+    }
+    if (!next) {
+      // Nothing else to run: g carries on, but it did offer its processor
+      // (the long-running check counts this as a switch).
+      m->set_curg(g);
+      tsan_resume(&m->tsan_token);
+      return nullptr;
+    }
+    start_slice(m->p);
+  }
+  g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  m->pending = Pending::requeue;
+  switch_prepare(m, g, next);
+  return next;
+}
+
+// yield_end: back in g, on whichever M resumed it.
+GORO_NOINLINE inline void yield_end(Fiber&& from) {
+  after_switch(std::move(from));
+  tsan_resume(&current_m()->tsan_token);
+}
+
+GORO_ALWAYS_INLINE void yield_current(M* m) {
+  G* g = m->curg();
+  if (G* next = yield_begin(m, g)) yield_end(switch_jump(m, g, next));
+}
+
+inline void yield_current() { yield_current(current_m()); }
+
+// With Options::randomize, sometimes yields at a primitive operation, so
+// that other interleavings get their turn. Free otherwise.
+inline void chaos_point() {
+  M* m = current_m();
+  if (m && m->curg() && GORO_UNLIKELY(m->rt->opts.randomize != 0) && chaos(m->rt, 3)) yield_current();
+}
+
+// ---------------------------------------------------------------------------
+// Starting and ending goroutines. Go: newproc / goexit.
+
+inline void run_body(G* g) noexcept {
+  try {
+    g->invoke(g->fn);
+  } catch (...) {
+    uncaught_exception(g, std::current_exception());
+  }
+  g->destroy(g->fn);
+}
+
+// Every goroutine stack runs this loop: run the goroutine, then switch away
+// leaving the fiber suspended here until a later spawn reuses the stack.
+// The final switch is inlined into this frame (see Fiber).
+inline void goroutine_entry(Fiber from) noexcept {
+  for (bool first = true;; first = false) {
+    // Each time round, this is a new goroutine's fresh TSan fiber, which the
+    // context that switched to it has already put in an ignored region (so
+    // that even the store of `from` on resumption is runtime-internal).
+    after_switch(std::move(from), first);
+    M* m = current_m();
+    G* g = m->curg();
+    tsan_resume(&m->tsan_token);
+    tsan_acquire(g);  // Go: the go statement happens before the goroutine starts
+    run_body(g);
+    tsan_release(&g->rt->live);  // ... and its end before ~Scheduler returns
+    // The next goroutine to get this stack (which acquires g when it starts)
+    // must not see our frames' accesses as racing with its own. The cost: a
+    // finished goroutine is ordered before the one that reuses its stack.
+    tsan_release(g);
+    tsan_leave(&current_m()->tsan_token);
+    tsan_ignore_begin();  // ended just before the final switch (switch_jump)
+
+    m = current_m();
+    Runtime* rt = g->rt;
+    // Memory ordering: release — a dump that reads `dead` (acquire) sees
+    // the goroutine's last writes to its G.
+    g->status.store(GStatus::dead, std::memory_order_release);
+    // Memory ordering: seq_cst — pairs with Runtime::shutdown, which stores
+    // `closer` and then reads `live`: either it sees live == 0 or we see
+    // its closer (store–load on both sides). The destructor that sees
+    // live == 0 also sees everything the goroutines did.
+    if (rt->live.fetch_sub(1, std::memory_order_seq_cst) == 1) {
+      if (Parker* c = rt->closer.load(std::memory_order_seq_cst)) c->unpark();
+    }
+    m->pending = Pending::exited;
+    G* next = next_local(m);
+    switch_prepare(m, g, next);
+    from = switch_jump(m, g, next, /*exiting=*/true);
+  }
+}
+
+// Creates a G running f. Does not make it runnable.
+template <class F>
+G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main) {
+  using Fn = std::decay_t<F>;
+  Stack s = get_stack(rt, p);
+  // The G lives at the very top of its stack (built with the slab).
+  G* g = g_at(s.top());
+  char* gmem = reinterpret_cast<char*>(g);
+  if (!g->ctx) {
+    // First use of this stack: make its fiber.
+    const std::size_t size = static_cast<std::size_t>(gmem - s.base) & ~std::size_t{63};
+    g->ctx = Fiber::create<&goroutine_entry>(s.base + size, size);
+  }
+  g->rt = rt;
+  g->stack = s;
+  g->set_created(loc);
+  g->id.store(new_goid(rt, p), std::memory_order_relaxed);
+  g->is_main.store(is_main, std::memory_order_relaxed);
+  g->fresh = true;
+  g->wait_reason.store(WaitReason::none, std::memory_order_relaxed);
+  g->eh = {};
+  if constexpr (sizeof(Fn) <= G::inline_fn_size && alignof(Fn) <= 16) {
+    g->fn = new (g->fn_storage) Fn(std::forward<F>(f));
+    g->destroy = [](void* fn) noexcept { static_cast<Fn*>(fn)->~Fn(); };
+  } else {
+    g->fn = new Fn(std::forward<F>(f));
+    g->destroy = [](void* fn) noexcept { delete static_cast<Fn*>(fn); };
+  }
+  g->invoke = [](void* fn) { (*static_cast<Fn*>(fn))(); };
+  sanitizer_create_fiber(g->san, s.base, static_cast<std::size_t>(gmem - s.base));
+  // Memory ordering: release publishes id and created to goro::dump,
+  // which reads status with acquire first.
+  g->status.store(GStatus::runnable, std::memory_order_release);
+  // Memory ordering: relaxed — the count only needs to be exact by the time
+  // the destructor reads it, which the spawner's own synchronization with
+  // the destructor (it returned before) orders.
+  rt->live.fetch_add(1, std::memory_order_relaxed);
+  return g;
+}
+
+// Spawns f on rt. From one of rt's goroutines the new G goes to runnext
+// (Go: newproc); from elsewhere to the global queue.
+template <class F>
+void spawn(Runtime* rt, F&& f, SourceLocation loc, bool is_main = false) {
+  tsan_ignore_begin();  // runtime internals (see sanitizer.hpp)
+  M* m = current_m();
+  P* p = (m && m->rt == rt) ? m->p : nullptr;
+  G* g = new_g(rt, p, std::forward<F>(f), loc, is_main);
+  tsan_ignore_end();
+  tsan_release(g);  // Go: the go statement happens before the goroutine starts
+  TsanIgnore tsan_ignore;
+  if (p) {
+    runq_put(rt, p, g, !chaos(rt, 2));
+  } else {
+    SpinGuard guard(rt->lock);
+    global_put_locked(rt, g);
+  }
+  wakep(rt);
+}
+
+}  // namespace goro::detail
