@@ -368,6 +368,8 @@ def write_markdown(res, env, quick, out):
     if env.get("git"):
         L.append(f"- goro: {env['git']}")
     mode = "quick (workloads 10× smaller, fewer iterations)" if quick else "full"
+    if env.get("only"):
+        mode += f", only {env['only']}"
     L.append(f"- mode: {mode}; {reps} repetition(s)" +
              (f"; the run took {int(env['duration_s']) // 60} min {int(env['duration_s']) % 60} s"
               if env.get("duration_s") else ""))
@@ -386,6 +388,8 @@ def write_markdown(res, env, quick, out):
     L.append("|---|--:|---|--:|--:|--:|---|---|")
     for w in GOALS:
         rows = goal_rows(res, w)
+        if not rows and env.get("only"):
+            continue  # a partial run (--only) that did not include this workload
         if not rows:
             L.append(f"| {w} | | {WORKLOADS[w][1]} | | | | | not measured |")
             continue

@@ -213,9 +213,11 @@ class Runner:
 
     def run_go(self, rep, w, p):
         name = f"{w}:go/procs:{p}"
-        cmd = [self.a.go_twin, "-procs", str(p), "-only", w, "-reps", str(self.a.go_reps)]
+        cmd = [self.a.go_twin, "-procs", str(p), "-only", w]
         if self.a.quick:
-            cmd.append("-quick")
+            cmd.append("-quick")  # and the twin's quick default of 2 measured runs
+        else:
+            cmd += ["-reps", str(self.a.go_reps)]
         out = self.run_proc(cmd, rep, name, self.path(rep, w, "go", p, "jsonl"))
         return json.loads(out.strip().splitlines()[-1]) if out else None
 
