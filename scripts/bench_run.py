@@ -242,7 +242,7 @@ class Runner:
                 if rep == 1:
                     self.record("notes.jsonl", name, {
                         "note": f"goro server not built yet ({os.path.basename(server)}, bench/README.md "
-                                f"\"Network servers\")"})
+                                f"\"Network servers: the contract\")"})
                     log(f"    {name}: goro server not built yet ({os.path.basename(server)})")
                 return None
             server = [server]

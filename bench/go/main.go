@@ -622,41 +622,45 @@ func benchSchedLatency() result {
 			}
 		}()
 	}
-	chans := make([]chan time.Duration, receivers)
+	// A wake-up carries its send time and whether its round is measured, so
+	// that stragglers of the warm-up are not counted and the last measured
+	// round is counted in full.
+	type wakeup struct {
+		sent     time.Duration
+		measured bool
+	}
+	chans := make([]chan wakeup, receivers)
 	lat := make([][]time.Duration, receivers)
-	var measuring int32
 	var recvs sync.WaitGroup
 	recvs.Add(receivers)
 	for i := range chans {
-		chans[i] = make(chan time.Duration)
+		chans[i] = make(chan wakeup)
 		go func(i int) {
 			defer recvs.Done()
-			for stamp := range chans[i] {
-				d := time.Since(base) - stamp
-				if atomic.LoadInt32(&measuring) != 0 {
+			for w := range chans[i] {
+				d := time.Since(base) - w.sent
+				if w.measured {
 					lat[i] = append(lat[i], d)
 				}
 			}
 		}(i)
 	}
-	wake := func(n int) {
+	wake := func(n int, measured bool) {
 		for r := 0; r < n; r++ {
 			time.Sleep(pause)
 			for _, c := range chans {
-				c <- time.Since(base)
+				c <- wakeup{time.Since(base), measured}
 			}
 		}
 	}
-	wake(warmup)
-	atomic.StoreInt32(&measuring, 1)
+	wake(warmup, false)
 	h0 := readSchedLatencies()
-	wake(rounds)
-	h1 := readSchedLatencies()
-	atomic.StoreInt32(&measuring, 0)
+	wake(rounds, true)
 	for _, c := range chans {
 		close(c)
 	}
-	recvs.Wait()
+	recvs.Wait() // every measured wake-up has run, and is in the histogram
+	h1 := readSchedLatencies()
 	atomic.StoreInt32(&stop, 1)
 	hogs.Wait()
 
