@@ -20,6 +20,7 @@ Every process writes its own file, so the report can be rebuilt from them:
                                                      compile times
   OUT/runs/notes.jsonl     rows not measured, and why ("goro server not built yet")
   OUT/runs/failures.jsonl  runs that failed (exit status, last lines of stderr)
+  OUT/runs/timings.jsonl   wall time of every run (where a run's minutes go)
 Exits 1 if any run failed (after running everything else).
 """
 
@@ -342,8 +343,10 @@ class Runner:
                         r = self.run_server(rep, w, impl, p, spec)
                     else:
                         r = self.run_compile(rep, impl, spec)
+                    took = time.monotonic() - t0
                     if self.every_rep(w, impl):
-                        repeated += time.monotonic() - t0
+                        repeated += took
+                    self.record("timings.jsonl", f"{w}:{impl}/procs:{p}", {"rep": rep, "s": round(took, 2)})
                     if r is not None:
                         shown.append((impl, r))
                 eta = ""
