@@ -3,16 +3,22 @@
 // so that one run on one machine gives the goro/Go ratios.
 //
 //	go run main.go [-procs 1,2,4] [-quick] [-only <workload>[,<workload>...]]
+//	               [-reps N] [-list]
 //
 // Prints one JSON object per line, named like the Google Benchmark records:
 //
 //	{"name":"switch:go/procs:1","ns_per_switch":123.4}
 //
-// Each workload runs once to warm up, then `reps` times; the record is the
-// run with the median primary figure. sleep_fanout, idle_cpu and live_memory
+// Each workload runs once to warm up, then -reps times (default 5, 2 with
+// -quick); the record is the run with the median primary figure. sleep_fanout, idle_cpu and live_memory
 // run once, live_memory and idle_cpu in a fresh child process (this binary
 // re-executed with -child), so that memory or background work left behind by
-// earlier workloads cannot leak into their figures.
+// earlier workloads cannot leak into their figures. sched_latency also runs
+// once (it warms up inside).
+//
+// -list prints the (workload, procs) pairs that a run with the same -procs
+// and -only would measure, one "<workload> <procs>" per line, and exits:
+// scripts/bench plans its alternating runs from it.
 //
 // Standard library only (Go 1.19): build with `go build` in this directory
 // (go.mod has no requirements) or `GO111MODULE=off go run main.go`.
@@ -21,14 +27,17 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -37,6 +46,8 @@ var (
 	procsFlag = flag.String("procs", "1,2,4", "comma-separated GOMAXPROCS values to sweep")
 	quick     = flag.Bool("quick", false, "10x smaller workloads, fewer repetitions")
 	only      = flag.String("only", "", "comma-separated workloads to run (default: all)")
+	repsFlag  = flag.Int("reps", 0, "measured runs per workload after the warm-up (default 5, 2 with -quick)")
+	list      = flag.Bool("list", false, "print the <workload> <procs> pairs that would run, and exit")
 	child     = flag.String("child", "", "internal: run one isolated workload in this process")
 	childP    = flag.Int("child-procs", 1, "internal: GOMAXPROCS for -child")
 )
@@ -520,6 +531,172 @@ func benchParallelFetch() result {
 	return result{{"wall_ms", el / 1e6}}
 }
 
+// ---- sched_latency: goroutines readied on a loaded runtime ------------------
+// The spec (bench/README.md, "sched_latency") for procs P:
+//   - 2*P hog goroutines loop { spin on the clock for 20 µs; runtime.Gosched() }
+//     until the measurement ends;
+//   - 100 receiver goroutines, each parked receiving on its own unbuffered
+//     channel; on wake-up it records now - the stamp it received, and parks
+//     again;
+//   - one waker goroutine does `rounds` rounds of { sleep 1 ms (a timer);
+//     for each receiver in order: send it the current time }.
+// 50 untimed rounds first (warm-up), then `rounds` measured ones (500,
+// 100 with -quick). Figures:
+//   p50_us, p99_us, max_us  from runtime/metrics "/sched/latencies:seconds"
+//       (time from runnable to running, every goroutine; Go samples one
+//       transition in 8 per goroutine), the delta over the measured rounds;
+//       a percentile is the upper edge of its histogram bucket (Go's buckets
+//       are ~6% wide), max the upper edge of the highest non-empty bucket.
+//   wake_p50_us, wake_p99_us, wake_max_us  the receivers' own send-to-running
+//       latency, measured by the program (exact, receivers only).
+
+const schedLatencyMetric = "/sched/latencies:seconds"
+
+func readSchedLatencies() *metrics.Float64Histogram {
+	s := []metrics.Sample{{Name: schedLatencyMetric}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64Histogram {
+		fail("runtime/metrics has no %s in this Go version", schedLatencyMetric)
+	}
+	return s[0].Value.Float64Histogram()
+}
+
+// histQuantile returns the upper edge of the bucket holding quantile q of
+// the counts (the lower edge if that is +Inf), in seconds.
+func histQuantile(counts []uint64, buckets []float64, q float64) float64 {
+	var total uint64
+	for _, c := range counts {
+		total += c
+	}
+	if total == 0 {
+		return 0
+	}
+	rank := uint64(math.Ceil(q * float64(total)))
+	if rank == 0 {
+		rank = 1
+	}
+	var cum uint64
+	for i, c := range counts {
+		cum += c
+		if cum >= rank {
+			if hi := buckets[i+1]; !math.IsInf(hi, 1) {
+				return hi
+			}
+			return buckets[i]
+		}
+	}
+	return buckets[len(buckets)-1]
+}
+
+func exactQuantile(sorted []time.Duration, q float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	if i < 0 {
+		i = 0
+	}
+	return float64(sorted[i].Nanoseconds()) / 1e3
+}
+
+func benchSchedLatency() result {
+	const receivers, warmup = 100, 50
+	const hogSlice, pause = 20 * time.Microsecond, time.Millisecond
+	rounds := 500
+	if *quick {
+		rounds = 100
+	}
+	procs := runtime.GOMAXPROCS(0)
+	base := time.Now()
+	var stop int32
+	var hogs sync.WaitGroup
+	hogs.Add(2 * procs)
+	for i := 0; i < 2*procs; i++ {
+		go func() {
+			defer hogs.Done()
+			for atomic.LoadInt32(&stop) == 0 {
+				t0 := time.Now()
+				for time.Since(t0) < hogSlice {
+				}
+				runtime.Gosched()
+			}
+		}()
+	}
+	// A wake-up carries its send time and whether its round is measured, so
+	// that stragglers of the warm-up are not counted and the last measured
+	// round is counted in full.
+	type wakeup struct {
+		sent     time.Duration
+		measured bool
+	}
+	chans := make([]chan wakeup, receivers)
+	lat := make([][]time.Duration, receivers)
+	var recvs sync.WaitGroup
+	recvs.Add(receivers)
+	for i := range chans {
+		chans[i] = make(chan wakeup)
+		go func(i int) {
+			defer recvs.Done()
+			for w := range chans[i] {
+				d := time.Since(base) - w.sent
+				if w.measured {
+					lat[i] = append(lat[i], d)
+				}
+			}
+		}(i)
+	}
+	wake := func(n int, measured bool) {
+		for r := 0; r < n; r++ {
+			time.Sleep(pause)
+			for _, c := range chans {
+				c <- wakeup{time.Since(base), measured}
+			}
+		}
+	}
+	wake(warmup, false)
+	h0 := readSchedLatencies()
+	wake(rounds, true)
+	for _, c := range chans {
+		close(c)
+	}
+	recvs.Wait() // every measured wake-up has run, and is in the histogram
+	h1 := readSchedLatencies()
+	atomic.StoreInt32(&stop, 1)
+	hogs.Wait()
+
+	counts := make([]uint64, len(h1.Counts))
+	for i := range counts {
+		counts[i] = h1.Counts[i] - h0.Counts[i]
+	}
+	maxUs := 0.0
+	for i := len(counts) - 1; i >= 0; i-- {
+		if counts[i] > 0 {
+			edge := h1.Buckets[i+1]
+			if math.IsInf(edge, 1) {
+				edge = h1.Buckets[i]
+			}
+			maxUs = edge * 1e6
+			break
+		}
+	}
+	var wakes []time.Duration
+	for _, l := range lat {
+		wakes = append(wakes, l...)
+	}
+	if len(wakes) != receivers*rounds {
+		fail("sched_latency: %d wake-ups measured, want %d", len(wakes), receivers*rounds)
+	}
+	sort.Slice(wakes, func(a, b int) bool { return wakes[a] < wakes[b] })
+	return result{
+		{"p99_us", histQuantile(counts, h1.Buckets, 0.99) * 1e6},
+		{"p50_us", histQuantile(counts, h1.Buckets, 0.50) * 1e6},
+		{"max_us", maxUs},
+		{"wake_p50_us", exactQuantile(wakes, 0.50)},
+		{"wake_p99_us", exactQuantile(wakes, 0.99)},
+		{"wake_max_us", exactQuantile(wakes, 1)},
+	}
+}
+
 // ---- driver -----------------------------------------------------------------
 
 type workload struct {
@@ -549,6 +726,7 @@ var workloads = []workload{
 	{name: "blocking_immediate", fn: benchBlockingImmediate, onlyP1: true},
 	{name: "blocking_1ms", fn: benchBlocking1ms},
 	{name: "parallel_fetch", fn: benchParallelFetch},
+	{name: "sched_latency", fn: benchSchedLatency, once: true},
 }
 
 func format(name string, procs int, r result) string {
@@ -584,6 +762,9 @@ func measure(w workload) result {
 	reps := 5
 	if *quick {
 		reps = 2
+	}
+	if *repsFlag > 0 {
+		reps = *repsFlag
 	}
 	w.fn() // warm-up: stacks, heap, caches
 	runs := make([]result, reps)
@@ -637,6 +818,10 @@ func main() {
 		}
 		for _, p := range procs {
 			if w.onlyP1 && p != 1 {
+				continue
+			}
+			if *list {
+				fmt.Println(w.name, p)
 				continue
 			}
 			if w.isolated {
