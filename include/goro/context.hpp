@@ -14,9 +14,8 @@
 // here is thread-safe and callable from goroutines and plain threads. done()
 // is a channel that is closed on cancellation (background()'s is nil: never
 // closes). err() is empty until done, then errc::canceled or
-// errc::deadline_exceeded. Go's defaults carry over: a cancel function must
-// eventually be called (or the parent cancelled) to free what the context
-// holds in its parent.
+// errc::deadline_exceeded. Unlike Go, a context dropped without its cancel
+// being called is freed with its last handle (its parent holds it weakly).
 //
 // Causes (Go 1.20/1.21): a cause is a std::exception_ptr, C++'s "any error
 // value", so it can carry any exception type and be rethrown.
@@ -42,9 +41,9 @@
 // plain thread); that Scheduler must still exist when ctx is done (else it
 // is a fatal error naming after_func). It returns a StopFunc: stop() keeps f
 // from starting and returns true, or returns false if f has already been
-// started (or stopped). f lives in ctx's tree until ctx is done or stop() is
-// called, so a registration on a context that is never cancelled keeps f
-// (and what it captures) alive; call stop() when done with it.
+// started (or stopped). Until then f is held by ctx's cancellable ancestor
+// (as Go's parent holds its children), and freed with it: if f captures
+// ctx itself, only ctx being done or stop() frees both.
 //
 // without_cancel(ctx) (Go 1.21) keeps ctx's values but is never done, has
 // no deadline, and its cause is null.
