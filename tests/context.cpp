@@ -640,6 +640,15 @@ TEST_CASE("TestCause: err and cause of every kind of context, cancelled in every
          return ctx;
        },
        "canceled", "finishedEarly"},
+      {"WithTimeoutCause under a parent with a sooner deadline: the parent's error and cause",
+       [&] {
+         auto [parent, cancel_parent] = goro::with_timeout(goro::background(), Clock::duration::zero());
+         auto [ctx, cancel] = goro::with_timeout_cause(parent, forever, too_slow);
+         cancel();
+         cancel_parent();
+         return ctx;
+       },
+       "deadline_exceeded", "deadline_exceeded"},
       {"WithDeadlineCause in the past",
        [&] {
          auto [ctx, cancel] = goro::with_deadline_cause(goro::background(), Clock::now() - 1s, too_slow);
