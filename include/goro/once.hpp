@@ -46,7 +46,9 @@
 // - If f throws, the call counts as done, as Go's does: that call and every
 //   later one rethrow the same exception (one exception object, shared
 //   through std::exception_ptr: catch it by const reference). Go re-panics
-//   with the same value.
+//   with the same value. (GCC's ThreadSanitizer may report the object's
+//   destruction by the last holder as a race: libstdc++'s exception
+//   reference count is not instrumented.)
 // - f is destroyed (with its captures) as soon as it has run (Go sets f to
 //   nil). Calling the callable from inside f is fatal, as for Once::call.
 // - once_value's callable returns a const reference to the stored result

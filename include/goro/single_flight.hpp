@@ -15,7 +15,10 @@
 //   thread sleeps) for the call in flight and returns a copy of its result.
 //   If fn throws, every caller that shared the execution gets the same
 //   exception rethrown (one exception object through std::exception_ptr;
-//   catch it by const reference). Go re-panics in the waiters too.
+//   catch it by const reference). Go re-panics in the waiters too. (GCC's
+//   ThreadSanitizer may report the object's destruction by the last of
+//   them as a race: libstdc++'s exception reference count is not
+//   instrumented.)
 // - call_shared also says whether the result was given to more than one
 //   caller (Go's `shared`); the caller that ran fn keeps the value moved, not
 //   copied, when nobody shared it.
