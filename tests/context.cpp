@@ -1,7 +1,9 @@
 // Tests for goro::Context: cancellation down the tree, deadlines and
 // timeouts, values, background(), and the patterns built on them (a worker
-// pool stopped by cancel, the seeds' checkService). Ports Go's
-// context/context_test.go where it fits (each port names its test).
+// pool stopped by cancel, the seeds' checkService); then Go 1.20/1.21's
+// causes, without_cancel and after_func, and select on ctx.done(). Ports
+// Go's context/context_test.go, x_test.go and afterfunc_test.go where they
+// fit (each port names its test).
 //
 // Catch2 is not thread-safe: goroutines record outcomes in atomics or plain
 // variables read after the Scheduler has joined them, and only the test
@@ -13,11 +15,15 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "support.hpp"
@@ -255,8 +261,10 @@ TEST_CASE("a child of a parent with a sooner deadline inherits the parent's dead
   REQUIRE(parent.deadline());
   CHECK(child.deadline() == parent.deadline());
   CHECK(grandchild.deadline() == parent.deadline());
-  // A child with a sooner deadline keeps its own.
-  auto [sooner, cancel_sooner] = goro::with_timeout(parent, 1ms);
+  // A child with a sooner deadline keeps its own (computed from the
+  // parent's: the first timer may start the default runtime, which can take
+  // longer than a short timeout).
+  auto [sooner, cancel_sooner] = goro::with_deadline(parent, *parent.deadline() - 1ms);
   REQUIRE(sooner.deadline());
   CHECK(*sooner.deadline() < *parent.deadline());
   grandchild.wait();
@@ -466,4 +474,578 @@ TEST_CASE("contexts are usable from plain threads") {
   waiter.join();
   CHECK(woke);
   CHECK(ctx.err() == goro::errc::canceled);
+}
+
+// ---------------------------------------------------------------------------
+// Causes (Go 1.20/1.21: WithCancelCause, Cause, WithDeadlineCause,
+// WithTimeoutCause)
+
+namespace {
+
+// What goro::cause(ctx) holds, as one word: "null", "canceled" or
+// "deadline_exceeded" (the context's own error as a std::system_error), or
+// the message of another exception.
+std::string describe(const std::exception_ptr& e) {
+  if (!e) return "null";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::system_error& se) {
+    if (se.code() == goro::errc::canceled) return "canceled";
+    if (se.code() == goro::errc::deadline_exceeded) return "deadline_exceeded";
+    return "system_error: " + se.code().message();
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown";
+  }
+}
+
+std::string describe(std::error_code e) {
+  if (!e) return "null";
+  if (e == goro::errc::canceled) return "canceled";
+  if (e == goro::errc::deadline_exceeded) return "deadline_exceeded";
+  return e.message();
+}
+
+}  // namespace
+
+// Go: TestCause in context/x_test.go, case by case.
+TEST_CASE("TestCause: err and cause of every kind of context, cancelled in every order") {
+  static constexpr auto forever = 1000000s;
+  const std::runtime_error parent_cause("parentCause"), child_cause("childCause"), too_slow("tooSlow"),
+      finished_early("finishedEarly");
+  struct Case {
+    const char* name;
+    std::function<goro::Context()> ctx;
+    std::string err, cause;
+  };
+  const std::vector<Case> cases = {
+      {"Background", [] { return goro::background(); }, "null", "null"},
+      {"WithCancel",
+       [] {
+         auto [ctx, cancel] = goro::with_cancel(goro::background());
+         cancel();
+         return ctx;
+       },
+       "canceled", "canceled"},
+      {"WithCancelCause",
+       [&] {
+         auto [ctx, cancel] = goro::with_cancel_cause(goro::background());
+         cancel(parent_cause);
+         return ctx;
+       },
+       "canceled", "parentCause"},
+      {"WithCancelCause nil",
+       [] {
+         auto [ctx, cancel] = goro::with_cancel_cause(goro::background());
+         cancel(std::exception_ptr{});
+         return ctx;
+       },
+       "canceled", "canceled"},
+      {"WithCancelCause: parent cause before child",
+       [&] {
+         auto [parent, cancel_parent] = goro::with_cancel_cause(goro::background());
+         auto [ctx, cancel_child] = goro::with_cancel_cause(parent);
+         cancel_parent(parent_cause);
+         cancel_child(child_cause);
+         return ctx;
+       },
+       "canceled", "parentCause"},
+      {"WithCancelCause: parent cause after child",
+       [&] {
+         auto [parent, cancel_parent] = goro::with_cancel_cause(goro::background());
+         auto [ctx, cancel_child] = goro::with_cancel_cause(parent);
+         cancel_child(child_cause);
+         cancel_parent(parent_cause);
+         return ctx;
+       },
+       "canceled", "childCause"},
+      {"WithCancelCause: parent cause before nil",
+       [&] {
+         auto [parent, cancel_parent] = goro::with_cancel_cause(goro::background());
+         auto [ctx, cancel_child] = goro::with_cancel(parent);
+         cancel_parent(parent_cause);
+         cancel_child();
+         return ctx;
+       },
+       "canceled", "parentCause"},
+      {"WithCancelCause: parent cause after nil",
+       [&] {
+         auto [parent, cancel_parent] = goro::with_cancel_cause(goro::background());
+         auto [ctx, cancel_child] = goro::with_cancel(parent);
+         cancel_child();
+         cancel_parent(parent_cause);
+         return ctx;
+       },
+       "canceled", "canceled"},
+      {"WithCancelCause: child with timeout, parent cause first",
+       [&] {
+         auto [parent, cancel_parent] = goro::with_cancel_cause(goro::background());
+         auto [ctx, cancel_child] = goro::with_timeout(parent, forever);
+         cancel_parent(parent_cause);
+         cancel_child();
+         return ctx;
+       },
+       "canceled", "parentCause"},
+      {"WithCancelCause: a value context reports its ancestor's cause",
+       [&] {
+         auto [parent, cancel_parent] = goro::with_cancel_cause(goro::background());
+         const goro::Context ctx = goro::with_value(parent, 1, 2);
+         cancel_parent(parent_cause);
+         return ctx;
+       },
+       "canceled", "parentCause"},
+      {"WithTimeout",
+       [] {
+         auto [ctx, cancel] = goro::with_timeout(goro::background(), Clock::duration::zero());
+         cancel();
+         return ctx;
+       },
+       "deadline_exceeded", "deadline_exceeded"},
+      {"WithTimeout canceled",
+       [] {
+         auto [ctx, cancel] = goro::with_timeout(goro::background(), forever);
+         cancel();
+         return ctx;
+       },
+       "canceled", "canceled"},
+      {"WithTimeoutCause",
+       [&] {
+         auto [ctx, cancel] = goro::with_timeout_cause(goro::background(), Clock::duration::zero(), too_slow);
+         cancel();
+         return ctx;
+       },
+       "deadline_exceeded", "tooSlow"},
+      {"WithTimeoutCause canceled",
+       [&] {
+         auto [ctx, cancel] = goro::with_timeout_cause(goro::background(), forever, too_slow);
+         cancel();
+         return ctx;
+       },
+       "canceled", "canceled"},
+      {"WithTimeoutCause stacked",
+       [&] {
+         auto [parent, cancel] = goro::with_cancel_cause(goro::background());
+         auto [ctx, unused] = goro::with_timeout_cause(parent, Clock::duration::zero(), too_slow);
+         cancel(finished_early);
+         return ctx;
+       },
+       "deadline_exceeded", "tooSlow"},
+      {"WithTimeoutCause stacked canceled",
+       [&] {
+         auto [parent, cancel] = goro::with_cancel_cause(goro::background());
+         auto [ctx, cancel_child] = goro::with_timeout_cause(parent, forever, too_slow);
+         cancel(finished_early);
+         cancel_child();
+         return ctx;
+       },
+       "canceled", "finishedEarly"},
+      {"WithTimeoutCause under a parent with a sooner deadline: the parent's error and cause",
+       [&] {
+         auto [parent, cancel_parent] = goro::with_timeout(goro::background(), Clock::duration::zero());
+         auto [ctx, cancel] = goro::with_timeout_cause(parent, forever, too_slow);
+         cancel();
+         cancel_parent();
+         return ctx;
+       },
+       "deadline_exceeded", "deadline_exceeded"},
+      {"WithDeadlineCause in the past",
+       [&] {
+         auto [ctx, cancel] = goro::with_deadline_cause(goro::background(), Clock::now() - 1s, too_slow);
+         cancel();
+         return ctx;
+       },
+       "deadline_exceeded", "tooSlow"},
+      {"WithoutCancel",
+       [] { return goro::without_cancel(goro::background()); }, "null", "null"},
+      {"WithoutCancel canceled",
+       [&] {
+         auto [parent, cancel] = goro::with_cancel_cause(goro::background());
+         const goro::Context ctx = goro::without_cancel(parent);
+         cancel(finished_early);
+         return ctx;
+       },
+       "null", "null"},
+      {"WithoutCancel timeout",
+       [&] {
+         auto [parent, cancel] = goro::with_timeout_cause(goro::background(), Clock::duration::zero(), too_slow);
+         const goro::Context ctx = goro::without_cancel(parent);
+         cancel();
+         return ctx;
+       },
+       "null", "null"},
+  };
+  for (const auto& tc : cases) {
+    CAPTURE(tc.name);
+    const goro::Context ctx = tc.ctx();
+    CHECK(describe(ctx.err()) == tc.err);
+    CHECK(describe(goro::cause(ctx)) == tc.cause);
+  }
+}
+
+TEST_CASE("a cancel-cause function takes an exception_ptr, an error_code, an exception object, or nothing") {
+  SECTION("exception_ptr: the very exception comes back") {
+    auto [ctx, cancel] = goro::with_cancel_cause(goro::background());
+    const std::exception_ptr why = std::make_exception_ptr(std::out_of_range("no such key"));
+    CHECK(goro::cause(ctx) == nullptr);
+    cancel(why);
+    CHECK(goro::cause(ctx) == why);
+    CHECK_THROWS_AS(std::rethrow_exception(goro::cause(ctx)), std::out_of_range);
+  }
+  SECTION("error_code: wrapped in a std::system_error") {
+    auto [ctx, cancel] = goro::with_cancel_cause(goro::background());
+    cancel(std::make_error_code(std::errc::connection_reset));
+    CHECK(ctx.err() == goro::errc::canceled);
+    bool matched = false;
+    try {
+      std::rethrow_exception(goro::cause(ctx));
+    } catch (const std::system_error& e) {
+      matched = e.code() == std::errc::connection_reset;
+    }
+    CHECK(matched);
+  }
+  SECTION("nothing: the cause is the context's error, the same object every time") {
+    auto [ctx, cancel] = goro::with_cancel_cause(goro::background());
+    cancel();
+    CHECK(describe(goro::cause(ctx)) == "canceled");
+    CHECK(goro::cause(ctx) == goro::cause(ctx));
+    auto [other, cancel_other] = goro::with_cancel(goro::background());
+    cancel_other();
+    CHECK(goro::cause(other) == goro::cause(ctx));  // Go: both are context.Canceled
+  }
+  SECTION("the first cancellation wins, cause included") {
+    auto [ctx, cancel] = goro::with_cancel_cause(goro::background());
+    cancel(std::runtime_error("first"));
+    cancel(std::runtime_error("second"));
+    cancel();
+    CHECK(describe(goro::cause(ctx)) == "first");
+  }
+  SECTION("a default-constructed CancelCauseFunc cancels nothing") {
+    goro::CancelCauseFunc nothing;
+    nothing(std::runtime_error("x"));
+    nothing();
+    SUCCEED();
+  }
+}
+
+TEST_CASE("a child born under an already-cancelled parent takes the parent's cause") {
+  auto [parent, cancel] = goro::with_cancel_cause(goro::background());
+  cancel(std::runtime_error("gone"));
+  auto [c1, cancel1] = goro::with_cancel(parent);
+  auto [c2, cancel2] = goro::with_timeout_cause(parent, 1h, std::runtime_error("unused"));
+  auto [c3, cancel3] = goro::with_cancel_cause(parent);
+  for (const goro::Context& c : {c1, c2, c3}) {
+    CHECK(c.err() == goro::errc::canceled);
+    CHECK(describe(goro::cause(c)) == "gone");
+  }
+}
+
+TEST_CASE("with_timeout_cause reports its cause when the deadline passes, seen from a waiting goroutine") {
+  const int procs = GENERATE(1, 4);
+  CAPTURE(procs);
+  std::string err, why;
+  {
+    goro::Scheduler s{goro::Options{.procs = procs}};
+    s.go([&] {
+      auto [ctx, cancel] = goro::with_timeout_cause(goro::background(), 5ms, std::runtime_error("too slow"));
+      auto [child, cancel_child] = goro::with_cancel(ctx);
+      child.wait();
+      err = describe(child.err());
+      why = describe(goro::cause(child));
+      cancel();
+    });
+  }
+  CHECK(err == "deadline_exceeded");
+  CHECK(why == "too slow");
+}
+
+// Go: TestCauseRace in context/x_test.go: poll cause (not done) while
+// another thread cancels; the cause must be published whole.
+TEST_CASE("TestCauseRace: cause polled during a cancel from another goroutine is null or the cause") {
+  const int procs = GENERATE(1, 2, 4, 8);
+  CAPTURE(procs);
+  std::string seen;
+  {
+    goro::Scheduler s{goro::Options{.procs = procs}};
+    s.go([&] {
+      auto [ctx, cancel] = goro::with_cancel_cause(goro::background());
+      goro::go([c = cancel] { c(std::runtime_error("TestCauseRace")); });
+      for (;;) {
+        if (std::exception_ptr e = goro::cause(ctx)) {
+          seen = describe(e);
+          break;
+        }
+        goro::yield();
+      }
+    });
+  }
+  CHECK(seen == "TestCauseRace");
+}
+
+// ---------------------------------------------------------------------------
+// without_cancel (Go 1.21)
+
+// Go: TestWithoutCancel in context/x_test.go.
+TEST_CASE("TestWithoutCancel: keeps the parent's values but never its cancellation or deadline") {
+  using namespace std::string_literals;
+  auto [parent, cancel] = goro::with_timeout(goro::with_value(goro::background(), "key"s, 7), 1h);
+  const goro::Context ctx = goro::without_cancel(parent);
+  auto [child, cancel_child] = goro::with_cancel(ctx);
+  CHECK(ctx.done().is_nil());
+  CHECK_FALSE(ctx.deadline());
+  CHECK_FALSE(child.deadline());
+  REQUIRE(ctx.value<int>("key"s) != nullptr);
+  CHECK(*ctx.value<int>("key"s) == 7);
+  REQUIRE(child.value<int>("key"s) != nullptr);
+  cancel();
+  CHECK(is_done(parent));
+  CHECK_FALSE(is_done(ctx));
+  CHECK_FALSE(ctx.err());
+  CHECK(goro::cause(ctx) == nullptr);
+  CHECK_FALSE(is_done(child));  // a child of ctx does not hear the parent
+  cancel_child();               // but has its own cancellation
+  CHECK(child.err() == goro::errc::canceled);
+  CHECK(goro::without_cancel(goro::background()).done().is_nil());
+}
+
+// ---------------------------------------------------------------------------
+// after_func (Go 1.21)
+
+// Go: TestAfterFuncCalledAfterCancel in context/afterfunc_test.go (the
+// "not before" check reads the goroutine count instead of waiting).
+TEST_CASE("TestAfterFuncCalledAfterCancel: f starts in its own goroutine only once ctx is done") {
+  const int procs = GENERATE(1, 2, 4, 8);
+  CAPTURE(procs);
+  int goroutines_before = -1, goroutines_after_register = -1;
+  bool ran_early = true, ran = false, in_goroutine = false, same_runtime = false, stop_after = true;
+  {
+    goro::Scheduler s{goro::Options{.procs = procs}};
+    s.go([&] {
+      auto [ctx, cancel] = goro::with_cancel(goro::background());
+      goro::Chan<goro::detail::Runtime*> donec(1);
+      goroutines_before = goro::num_goroutine();
+      goro::StopFunc stop = goro::after_func(ctx, [donec] {
+        donec.send(goro::detail::current_g() ? goro::detail::current_runtime() : nullptr);
+      });
+      goroutines_after_register = goro::num_goroutine();
+      ran_early = donec.size() != 0;
+      cancel();
+      goro::detail::Runtime* rt = *donec.recv();
+      ran = true;
+      in_goroutine = rt != nullptr;
+      same_runtime = rt == goro::detail::current_runtime();
+      stop_after = stop();
+    });
+  }
+  CHECK(goroutines_after_register == goroutines_before);  // nothing started yet
+  CHECK_FALSE(ran_early);
+  CHECK(ran);
+  CHECK(in_goroutine);
+  CHECK(same_runtime);
+  CHECK_FALSE(stop_after);  // Go: stop() = false after f started
+}
+
+// Go: TestAfterFuncCalledAfterTimeout in context/afterfunc_test.go.
+TEST_CASE("TestAfterFuncCalledAfterTimeout: f runs when the deadline passes") {
+  bool ran = false;
+  std::string err;
+  {
+    goro::Scheduler s{goro::Options{.procs = 2}};
+    s.go([&] {
+      auto [ctx, cancel] = goro::with_timeout(goro::background(), 5ms);
+      goro::Chan<int> donec(1);
+      goro::after_func(ctx, [donec] { donec.send(1); });
+      ran = donec.recv().has_value();
+      err = describe(ctx.err());
+      cancel();
+    });
+  }
+  CHECK(ran);
+  CHECK(err == "deadline_exceeded");
+}
+
+// Go: TestAfterFuncCalledImmediately in context/afterfunc_test.go.
+TEST_CASE("TestAfterFuncCalledImmediately: f starts at once on an already-cancelled context") {
+  bool ran = false, stop_result = true;
+  {
+    goro::Scheduler s{goro::Options{.procs = 1}};
+    s.go([&] {
+      auto [ctx, cancel] = goro::with_cancel(goro::background());
+      cancel();
+      goro::Chan<int> donec(1);
+      auto stop = goro::after_func(ctx, [donec] { donec.send(1); });
+      ran = donec.recv().has_value();
+      stop_result = stop();
+    });
+  }
+  CHECK(ran);
+  CHECK_FALSE(stop_result);
+}
+
+// Go: TestAfterFuncNotCalledAfterStop in context/afterfunc_test.go.
+TEST_CASE("TestAfterFuncNotCalledAfterStop: stop before the cancel keeps f from ever starting") {
+  int goroutines_before = -1, goroutines_after_cancel = -1;
+  bool first_stop = false, second_stop = true;
+  auto token = std::make_shared<int>(0);
+  std::weak_ptr<int> watch = token;
+  bool f_destroyed_by_stop = false;
+  {
+    goro::Scheduler s{goro::Options{.procs = 2}};
+    s.go([&] {
+      auto [ctx, cancel] = goro::with_cancel(goro::background());
+      auto stop = goro::after_func(ctx, [t = std::move(token)] { ++*t; });
+      goroutines_before = goro::num_goroutine();
+      first_stop = stop();
+      f_destroyed_by_stop = watch.expired();
+      cancel();
+      goroutines_after_cancel = goro::num_goroutine();  // cancel started no goroutine
+      second_stop = stop();
+    });
+  }
+  CHECK(first_stop);
+  CHECK(f_destroyed_by_stop);
+  CHECK(goroutines_after_cancel == goroutines_before);
+  CHECK_FALSE(second_stop);
+}
+
+// Go: TestAfterFuncCalledAsynchronously in context/afterfunc_test.go: the
+// cancel does not wait for f.
+TEST_CASE("TestAfterFuncCalledAsynchronously: cancel returns while f is still blocked") {
+  const int procs = GENERATE(1, 2, 4, 8);
+  CAPTURE(procs);
+  bool received = false;
+  {
+    goro::Scheduler s{goro::Options{.procs = procs}};
+    s.go([&] {
+      auto [ctx, cancel] = goro::with_cancel(goro::background());
+      goro::Chan<int> donec(0);
+      auto stop = goro::after_func(ctx, [donec] { donec.send(1); });  // blocks until read
+      cancel();
+      received = donec.recv().has_value();  // after cancel returned
+      stop();
+    });
+  }
+  CHECK(received);
+}
+
+TEST_CASE("stop racing the cancel from another thread: f starts exactly when stop returns false") {
+  const int procs = GENERATE(1, 2, 4, 8);
+  CAPTURE(procs);
+  const int rounds = scaled(400);
+  std::atomic<int> ran{0};
+  int stopped = 0, inconsistent = 0;
+  {
+    goro::Scheduler s{goro::Options{.procs = procs}};
+    goro::WaitGroup started;
+    s.go([&] {
+      for (int r = 0; r < rounds; ++r) {
+        auto [ctx, cancel] = goro::with_cancel(goro::background());
+        started.add(1);
+        auto stop = goro::after_func(ctx, [&] {
+          ran.fetch_add(1);
+          started.done();
+        });
+        std::thread canceller([c = cancel] { c(); });
+        const bool did_stop = stop();
+        canceller.join();
+        if (did_stop) {
+          ++stopped;
+          started.done();  // f never will
+        }
+        started.wait();
+        if (stop()) ++inconsistent;  // never true twice
+      }
+    });
+  }
+  CHECK(stopped + ran.load() == rounds);
+  CHECK(inconsistent == 0);
+}
+
+TEST_CASE("after_func on a context that can never be done never runs f, and stop says so") {
+  bool stopped = false;
+  int goroutines_before = -1, goroutines_after = -1;
+  {
+    goro::Scheduler s{goro::Options{.procs = 1}};
+    s.go([&] {
+      goroutines_before = goro::num_goroutine();
+      auto stop1 = goro::after_func(goro::background(), [] {});
+      auto [parent, cancel] = goro::with_cancel(goro::background());
+      auto stop2 = goro::after_func(goro::without_cancel(parent), [] {});
+      cancel();
+      goroutines_after = goro::num_goroutine();
+      stopped = stop1() && stop2();
+    });
+  }
+  CHECK(goroutines_after == goroutines_before);
+  CHECK(stopped);
+}
+
+TEST_CASE("after_func from a plain thread runs f on the default runtime when a goroutine cancels") {
+  auto [ctx, cancel] = goro::with_cancel(goro::background());
+  goro::Chan<bool> donec(1);
+  auto stop = goro::after_func(ctx, [donec] { donec.send(goro::detail::current_g() != nullptr); });
+  {
+    goro::Scheduler s{goro::Options{.procs = 2}};
+    s.go([c = cancel] { c(); });
+  }
+  const std::optional<bool> in_goroutine = donec.recv();
+  REQUIRE(in_goroutine);
+  CHECK(*in_goroutine);
+  CHECK_FALSE(stop());
+}
+
+TEST_CASE("after_func keeps f in the context tree without the stop handle, and frees it with the tree") {
+  SECTION("f runs although its StopFunc was dropped") {
+    auto [ctx, cancel] = goro::with_cancel(goro::background());
+    goro::Chan<int> donec(1);
+    (void)goro::after_func(ctx, [donec] { donec.send(1); });
+    cancel();
+    CHECK(donec.recv().has_value());
+  }
+  SECTION("a tree freed without being cancelled frees f") {
+    auto token = std::make_shared<int>(0);
+    std::weak_ptr<int> watch = token;
+    {
+      auto [ctx, cancel] = goro::with_cancel(goro::background());
+      auto [child, cancel_child] = goro::with_cancel(ctx);
+      (void)goro::after_func(child, [t = std::move(token)] { ++*t; });
+      (void)cancel;
+      (void)cancel_child;
+      CHECK_FALSE(watch.expired());
+    }
+    CHECK(watch.expired());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// select on ctx.done()
+
+TEST_CASE("select on ctx.done() works from a plain thread and from goroutines, with either kind of fn") {
+  const int procs = GENERATE(1, 4);
+  CAPTURE(procs);
+  auto [ctx, cancel] = goro::with_cancel(goro::background());
+  goro::Chan<int> work(0);  // nobody sends: only ctx.done() can fire
+  std::atomic<int> stopped{0};
+  bool thread_saw_closed = false;
+  {
+    goro::Scheduler s{goro::Options{.procs = procs}};
+    for (int i = 0; i < 3; ++i) {
+      s.go([&, c = ctx] {
+        const int chosen = goro::select(goro::on_recv(work, [](std::optional<int>) {}),
+                                        goro::on_recv(c.done(), [&] { stopped.fetch_add(1); }));
+        if (chosen != 1) stopped.fetch_sub(100);
+      });
+    }
+    std::thread t([&, c = ctx] {
+      goro::select(goro::on_recv(c.done(), [&](std::optional<std::monostate> v) {
+                     thread_saw_closed = !v.has_value();  // a closed channel yields nullopt
+                   }),
+                   goro::on_recv(work));
+    });
+    REQUIRE(wait_parked(s.runtime(), WaitReason::select, 3));
+    s.go([c = cancel] { c(); });
+    t.join();
+  }
+  CHECK(stopped == 3);
+  CHECK(thread_saw_closed);
 }

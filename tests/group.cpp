@@ -16,7 +16,9 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "support.hpp"
@@ -430,4 +432,173 @@ TEST_CASE("a Group used from a plain thread runs its goroutines on the default r
   g.wait();
   CHECK(sum == 55);
   CHECK(on_goroutine == 10);
+}
+
+// ---------------------------------------------------------------------------
+// Lifetimes and limits under concurrency
+
+namespace {
+
+// Counts the live copies of a capture (the reliability issue's reproducer).
+// Its destructor takes a few microseconds, like freeing a large capture:
+// time enough for a waiter released too early to run on another thread.
+struct Tracker {
+  std::atomic<int>* live;
+  explicit Tracker(std::atomic<int>* l) : live(l) { live->fetch_add(1); }
+  Tracker(Tracker&& o) noexcept : live(std::exchange(o.live, nullptr)) {}
+  Tracker(const Tracker&) = delete;
+  ~Tracker() {
+    if (!live) return;
+    for (int i = 0; i < 200; ++i) goro::detail::cpu_relax();
+    live->fetch_sub(1);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Group::go destroys the function and its captures before wait returns") {
+  const int procs = GENERATE(1, 2, 4, 8);
+  CAPTURE(procs);
+  const int rounds = procs == 2 ? scaled(2000) : scaled(500);
+  int after_wait = 0, after_destructor = 0;
+  {
+    goro::Scheduler s{goro::Options{.procs = procs}};
+    s.go([&] {
+      for (int r = 0; r < rounds; ++r) {
+        // The counter is freed at once: a capture destroyed later is a
+        // use-after-free under ASan.
+        auto* live = new std::atomic<int>(0);
+        {
+          goro::Group g;
+          for (int i = 0; i < 4; ++i) g.go([t = Tracker(live)] { goro::yield(); });
+          g.wait();
+          if (live->load() != 0) ++after_wait;
+        }
+        delete live;
+        // The destructor is a join point too.
+        live = new std::atomic<int>(0);
+        {
+          goro::Group g;
+          for (int i = 0; i < 4; ++i) g.go([t = Tracker(live)](const goro::Context&) { goro::yield(); });
+        }
+        if (live->load() != 0) ++after_destructor;
+        delete live;
+      }
+    });
+  }
+  CHECK(after_wait == 0);
+  CHECK(after_destructor == 0);
+}
+
+TEST_CASE("Group::go destroys the captures before wait returns to a plain thread") {
+  int bad = 0;
+  for (int r = 0; r < scaled(500); ++r) {
+    auto* live = new std::atomic<int>(0);
+    {
+      goro::Group g;
+      for (int i = 0; i < 4; ++i) g.go([t = Tracker(live)] { goro::yield(); });
+      g.wait();
+      if (live->load() != 0) ++bad;
+    }
+    delete live;
+  }
+  CHECK(bad == 0);
+}
+
+TEST_CASE("set_limit racing go from another thread either applies or throws, and the limit holds") {
+  const int procs = GENERATE(1, 2, 4, 8);
+  CAPTURE(procs);
+  const int n = scaled(2000);
+  std::atomic<int> active{0}, max_active{0}, ran{0};
+  std::atomic<bool> stop{false};
+  int applied = 0, refused = 0, other_errors = 0;
+  {
+    goro::Scheduler s{goro::Options{.procs = procs}};
+    goro::Group g;
+    g.set_limit(2);
+    // A plain thread changes the limit (1, 2 or 3) as fast as it can while
+    // a goroutine keeps starting the group's goroutines.
+    std::thread limiter([&] {
+      for (int i = 0; !stop.load(); ++i) {
+        try {
+          g.set_limit(1 + i % 3);
+          ++applied;
+        } catch (const std::logic_error& e) {
+          if (std::string(e.what()).find("modify limit while goroutines") != std::string::npos) ++refused;
+          else ++other_errors;
+        }
+      }
+    });
+    s.go([&] {
+      for (int i = 0; i < n; ++i) {
+        g.go([&] {
+          record_max(max_active, active.fetch_add(1) + 1);
+          goro::yield();
+          active.fetch_sub(1);
+          ran.fetch_add(1);
+        });
+        if (i % 16 == 0) g.wait();  // let the limiter find the group idle now and then
+      }
+      g.wait();
+      stop.store(true);
+    });
+    limiter.join();
+  }
+  INFO("set_limit applied " << applied << " times, refused " << refused << " times");
+  CHECK(ran == n);
+  CHECK(max_active <= 3);
+  CHECK(other_errors == 0);
+}
+
+TEST_CASE("the group's context has the first exception as its cause, or context canceled after a clean wait") {
+  const int procs = GENERATE(1, 4);
+  CAPTURE(procs);
+  std::string cause_while_running, cause_after_wait, cause_clean;
+  bool cause_null_before = false, err_canceled = false, clean_err_canceled = false;
+  {
+    goro::Scheduler s{goro::Options{.procs = procs}};
+    s.go([&] {
+      {
+        goro::Group g;
+        cause_null_before = goro::cause(g.context()) == nullptr;
+        g.go([] { throw std::runtime_error("disk full"); });
+        g.go([&](const goro::Context& ctx) {
+          ctx.wait();  // cancelled by the first exception
+          try {
+            std::rethrow_exception(goro::cause(ctx));
+          } catch (const std::runtime_error& e) {
+            cause_while_running = e.what();
+          }
+          throw std::runtime_error("later");
+        });
+        try {
+          g.wait();
+        } catch (...) {
+        }
+        err_canceled = g.context().err() == goro::errc::canceled;
+        try {
+          std::rethrow_exception(goro::cause(g.context()));
+        } catch (const std::runtime_error& e) {
+          cause_after_wait = e.what();
+        }
+      }
+      {
+        goro::Group g;
+        g.go([] {});
+        g.wait();
+        clean_err_canceled = g.context().err() == goro::errc::canceled;
+        try {
+          std::rethrow_exception(goro::cause(g.context()));
+        } catch (const std::system_error& e) {
+          if (e.code() == goro::errc::canceled) cause_clean = e.what();
+        }
+      }
+    });
+  }
+  CHECK(cause_null_before);
+  CHECK(cause_while_running == "disk full");
+  CHECK(cause_after_wait == "disk full");
+  CHECK(err_canceled);
+  CHECK(clean_err_canceled);
+  CHECK(cause_clean == "context canceled");
 }

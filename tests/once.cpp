@@ -3,7 +3,8 @@
 // function that throws leaves the Once not done (std::call_once's rule,
 // where Go's Once would count the panicking call). Ports Go's
 // sync/once_test.go (each port names its test); recursive use is in
-// tests/death/.
+// tests/death/. Then once_func/once_value/once_values, porting Go's
+// sync/oncefunc_test.go: there a call that throws counts, as in Go.
 //
 // Catch2 is not thread-safe: goroutines and threads record outcomes in
 // atomics or plain variables read after they have been joined, and only the
@@ -12,11 +13,15 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "support.hpp"
@@ -211,4 +216,197 @@ TEST_CASE("many goroutines hammering one Once run its function exactly once") {
   }
   CHECK(runs.load() == 1);
   CHECK(not_done_after_call.load() == 0);
+}
+
+// ---------------------------------------------------------------------------
+// once_func, once_value, once_values (Go 1.21's OnceFunc, OnceValue,
+// OnceValues). Go's rule, not std::call_once's: a call that threw counts.
+
+// Go: TestOnceFunc in sync/oncefunc_test.go.
+TEST_CASE("TestOnceFunc: once_func runs f on the first call only, and copies share it") {
+  int calls = 0;
+  auto f = goro::once_func([&] { ++calls; });
+  auto copy = f;
+  f();
+  f();
+  copy();
+  CHECK(calls == 1);
+}
+
+// Go: TestOnceValue in sync/oncefunc_test.go.
+TEST_CASE("TestOnceValue: once_value computes once and every call returns the same stored value") {
+  int calls = 0;
+  auto f = goro::once_value([&] {
+    ++calls;
+    return calls;
+  });
+  const int& a = f();
+  const int& b = f();
+  CHECK(a == 1);
+  CHECK(&a == &b);
+  CHECK(f() == 1);
+  CHECK(calls == 1);
+}
+
+// Go: TestOnceValues in sync/oncefunc_test.go.
+TEST_CASE("TestOnceValues: once_values returns f's pair or tuple, for structured bindings") {
+  int calls = 0;
+  auto f = goro::once_values([&] {
+    ++calls;
+    return std::pair{calls, std::string("two")};
+  });
+  const auto& [v1, v2] = f();
+  CHECK(v1 == 1);
+  CHECK(v2 == "two");
+  auto [w1, w2] = f();  // a copy
+  CHECK(w1 == 1);
+  CHECK(w2 == "two");
+  CHECK(calls == 1);
+  auto g = goro::once_values([] { return std::tuple{1, 2.5, std::string("three")}; });
+  CHECK(std::get<2>(g()) == "three");
+}
+
+TEST_CASE("once_value works with a move-only result and returns it by const reference") {
+  auto f = goro::once_value([] { return std::make_unique<int>(42); });
+  const std::unique_ptr<int>& p = f();
+  REQUIRE(p);
+  CHECK(*p == 42);
+  CHECK(f().get() == p.get());
+}
+
+// Go: TestOnceFuncPanic, TestOnceValuePanic, TestOnceValuesPanic in
+// sync/oncefunc_test.go: every call panics with the same value.
+TEST_CASE("when f throws, every call of the once callable rethrows the same exception and f runs once") {
+  SECTION("once_func") {
+    int calls = 0;
+    auto f = goro::once_func([&] {
+      ++calls;
+      throw std::runtime_error("x");
+    });
+    const void* first = nullptr;
+    int caught = 0;
+    for (int i = 0; i < 3; ++i) {
+      try {
+        f();
+      } catch (const std::runtime_error& e) {
+        if (std::string(e.what()) == "x" && (first == nullptr || first == &e)) ++caught;
+        first = &e;
+      }
+    }
+    CHECK(caught == 3);
+    CHECK(calls == 1);
+  }
+  SECTION("once_value") {
+    int calls = 0;
+    auto f = goro::once_value([&]() -> int {
+      ++calls;
+      throw std::runtime_error("x");
+    });
+    CHECK_THROWS_WITH(f(), "x");
+    CHECK_THROWS_WITH(f(), "x");
+    CHECK(calls == 1);
+  }
+  SECTION("once_values") {
+    int calls = 0;
+    auto f = goro::once_values([&]() -> std::pair<int, int> {
+      ++calls;
+      throw std::logic_error("y");
+    });
+    CHECK_THROWS_AS(f(), std::logic_error);
+    CHECK_THROWS_AS(f(), std::logic_error);
+    CHECK(calls == 1);
+  }
+}
+
+// Go: TestOnceXGC in sync/oncefunc_test.go: f is released after the call.
+TEST_CASE("TestOnceXGC: the once callable destroys f and its captures right after the first call") {
+  auto token = std::make_shared<int>(0);
+  std::weak_ptr<int> watch = token;
+  auto f = goro::once_func([t = std::move(token)] { ++*t; });
+  auto v = goro::once_value([t = watch.lock()] { return *t + 1; });
+  auto vs = goro::once_values([t = watch.lock()] { return std::pair{*t, true}; });
+  CHECK(watch.use_count() == 3);
+  f();
+  v();
+  CHECK(watch.use_count() == 1);  // still held by vs's f
+  vs();
+  CHECK(watch.expired());
+  auto throws = goro::once_func([t = std::make_shared<int>(0), &watch] {
+    watch = t;
+    throw std::runtime_error("z");
+  });
+  CHECK_THROWS(throws());
+  CHECK(watch.expired());
+}
+
+TEST_CASE("callers racing the first call of a once_value wait, parked, and all get its result") {
+  const int procs = GENERATE(1, 2, 4, 8);
+  CAPTURE(procs);
+  constexpr int callers = 8;
+  bool others_parked = false;
+  std::atomic<int> runs{0};
+  std::vector<int> seen(callers, -1);
+  std::vector<const int*> addresses(callers, nullptr);
+  {
+    goro::Scheduler s{goro::Options{.procs = procs}};
+    s.go([&] {
+      auto* rt = goro::detail::current_runtime();
+      goro::Chan<bool> entered(1), proceed(0);
+      auto get = goro::once_value([&runs, entered, proceed] {
+        runs.fetch_add(1);
+        entered.send(true);
+        proceed.recv();  // f blocks: the other callers must wait for it
+        return 42;
+      });
+      goro::WaitGroup wg;
+      for (int i = 0; i < callers; ++i) {
+        wg.go([&, i, get] {
+          const int& v = get();
+          seen[static_cast<std::size_t>(i)] = v;
+          addresses[static_cast<std::size_t>(i)] = &v;
+        });
+      }
+      entered.recv();
+      others_parked = wait_parked(rt, WaitReason::sync_once, callers - 1);
+      proceed.send(true);
+      wg.wait();
+    });
+  }
+  CHECK(others_parked);
+  CHECK(runs == 1);
+  CHECK(seen == std::vector<int>(callers, 42));
+  CHECK(std::count(addresses.begin(), addresses.end(), addresses[0]) == callers);
+}
+
+TEST_CASE("plain threads and goroutines racing a throwing once_func all get the one exception") {
+  const int procs = GENERATE(1, 2, 4, 8);
+  CAPTURE(procs);
+  constexpr int goroutines = 6, threads = 3;
+  std::atomic<int> runs{0};
+  std::vector<const void*> thrown(goroutines + threads, nullptr);
+  goro::WaitGroup arrived;
+  arrived.add(goroutines + threads);
+  auto f = goro::once_func([&] {
+    runs.fetch_add(1);
+    arrived.wait();  // f blocks until every caller has arrived
+    throw std::runtime_error("boom");
+  });
+  {
+    goro::Scheduler s{goro::Options{.procs = procs}};
+    auto caller = [&](int i) {
+      arrived.done();
+      try {
+        f();
+      } catch (const std::runtime_error& e) {
+        thrown[static_cast<std::size_t>(i)] = &e;
+      }
+    };
+    for (int i = 0; i < goroutines; ++i) s.go(caller, i);
+    std::vector<std::thread> ts;
+    for (int i = 0; i < threads; ++i) ts.emplace_back(caller, goroutines + i);
+    for (auto& t : ts) t.join();
+  }
+  CHECK(runs == 1);
+  REQUIRE(thrown[0] != nullptr);
+  CHECK(std::count(thrown.begin(), thrown.end(), thrown[0]) == goroutines + threads);
 }

@@ -30,11 +30,44 @@
 //   }
 //
 // Go: mirrors sync/once.go (a done flag, and a Mutex for the slow path).
+//
+// once_func, once_value, once_values — Go 1.21's sync.OnceFunc, OnceValue
+// and OnceValues: wrap f in a callable that runs f on its first call only.
+//
+//   auto init = goro::once_func([] { setup(); });          // init() runs setup() once
+//   auto config = goro::once_value([] { return load(); });  // const Config& c = config();
+//   auto file = goro::once_values([] { return std::pair{open(path), std::error_code{}}; });
+//   const auto& [fd, err] = file();
+//
+// Contract (Go's, not std::call_once's):
+// - The returned callable is a cheap copyable handle; copies share the one
+//   call of f. Thread-safe; callable from goroutines and plain threads.
+//   Callers that race the first call wait for it (a goroutine parks).
+// - If f throws, the call counts as done, as Go's does: that call and every
+//   later one rethrow the same exception (one exception object, shared
+//   through std::exception_ptr: catch it by const reference). Go re-panics
+//   with the same value. (GCC's ThreadSanitizer may report the object's
+//   destruction by the last holder as a race: libstdc++'s exception
+//   reference count is not instrumented.)
+// - f is destroyed (with its captures) as soon as it has run (Go sets f to
+//   nil). Calling the callable from inside f is fatal, as for Once::call.
+// - once_value's callable returns a const reference to the stored result
+//   (f's result decayed to a value; move-only types work), valid while any
+//   copy of the callable lives. Go returns a copy; write `T v = get();`.
+// - once_values is Go's two-result form: f returns a std::pair or
+//   std::tuple (Go's (T1, T2)), and the callable returns a const reference
+//   to it, for structured bindings. It is once_value restricted to tuples.
+// - Memory: everything f did is visible to every caller once the call returns.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <memory>
+#include <optional>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "detail/config.hpp"
@@ -126,5 +159,91 @@ class Once {
   std::atomic<std::uintptr_t> owner_{0};
   Mutex mu_;
 };
+
+namespace detail {
+
+template <class T>
+inline constexpr bool is_pair_or_tuple = false;
+template <class A, class B>
+inline constexpr bool is_pair_or_tuple<std::pair<A, B>> = true;
+template <class... Ts>
+inline constexpr bool is_pair_or_tuple<std::tuple<Ts...>> = true;
+
+// The shared state of a once_func / once_value callable.
+// Invariants: fn is set at creation and destroyed by the one call of f;
+// result and error are written by that call only, under once's mutex, and
+// read after once.call() has returned (which orders them).
+template <class Fn, class V>
+struct OnceState {
+  Once once;
+  std::optional<Fn> fn;
+  std::exception_ptr error;
+  std::conditional_t<std::is_void_v<V>, bool, std::optional<V>> result{};
+
+  // Go: the g closure of OnceFunc/OnceValue: catch, record, drop f.
+  void run() noexcept {
+    try {
+      if constexpr (std::is_void_v<V>) {
+        (*fn)();
+      } else {
+        result.emplace((*fn)());
+      }
+    } catch (...) {
+      error = std::current_exception();
+    }
+    fn.reset();
+  }
+
+  void call_once() {
+    once.call([this] { run(); });
+    if (error) std::rethrow_exception(error);
+  }
+};
+
+template <class F>
+auto make_once_state(F&& f) {
+  using Fn = std::decay_t<F>;
+  using R = std::invoke_result_t<Fn&>;
+  using V = std::conditional_t<std::is_void_v<R>, void, std::remove_cvref_t<R>>;
+  auto s = std::make_shared<OnceState<Fn, V>>();
+  s->fn.emplace(std::forward<F>(f));
+  return s;
+}
+
+}  // namespace detail
+
+// Go: sync.OnceFunc(f) (Go 1.21). A callable that runs f() on its first
+// call and returns; later calls return at once, or rethrow f's exception.
+template <class F>
+auto once_func(F&& f) {
+  static_assert(std::is_invocable_v<std::decay_t<F>&>, "goro::once_func: f must be callable with no arguments");
+  return [s = detail::make_once_state(std::forward<F>(f))] { s->call_once(); };
+}
+
+// Go: sync.OnceValue(f) (Go 1.21). A callable that runs f() on its first
+// call and returns a const reference to its result on every call (or
+// rethrows f's exception).
+template <class F>
+auto once_value(F&& f) {
+  static_assert(std::is_invocable_v<std::decay_t<F>&>, "goro::once_value: f must be callable with no arguments");
+  static_assert(!std::is_void_v<std::invoke_result_t<std::decay_t<F>&>>,
+                "goro::once_value: f must return a value (use once_func for a void f)");
+  auto s = detail::make_once_state(std::forward<F>(f));
+  using V = std::remove_cvref_t<decltype(*s->result)>;
+  return [s]() -> const V& {
+    s->call_once();
+    return *s->result;
+  };
+}
+
+// Go: sync.OnceValues(f) (Go 1.21). f returns a std::pair or std::tuple
+// (Go's two results); the callable returns a const reference to it.
+template <class F>
+auto once_values(F&& f) {
+  static_assert(std::is_invocable_v<std::decay_t<F>&>, "goro::once_values: f must be callable with no arguments");
+  static_assert(detail::is_pair_or_tuple<std::remove_cvref_t<std::invoke_result_t<std::decay_t<F>&>>>,
+                "goro::once_values: f must return a std::pair or std::tuple (Go's multiple results)");
+  return once_value(std::forward<F>(f));
+}
 
 }  // namespace goro

@@ -33,6 +33,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -88,20 +89,31 @@ class WaitGroup {
   }
 
   // Starts f() in a new goroutine tracked by this group: add(1), then the
-  // goroutine runs f and calls done(). The goroutine starts on the caller's
-  // runtime (the default one from a plain thread), like goro::go. As in Go,
-  // an exception escaping f is fatal (an uncaught goroutine exception).
-  // Go: WaitGroup.Go (Go 1.25).
+  // goroutine runs f, destroys it (f is decay-copied, like std::thread's
+  // function, so this destroys its captures), and only then calls done():
+  // when wait() returns, no capture of f is still alive (std::thread +
+  // join gives the same guarantee). The goroutine starts on the caller's
+  // runtime (the default one from a plain thread), like goro::go.
+  // As in Go, an exception escaping f is fatal: goro prints `goroutine N
+  // [running]: uncaught exception: ...` and calls std::terminate; done() is
+  // not called. Go: WaitGroup.Go (Go 1.25).
   template <class F>
   void go(F&& f, detail::SourceLocation loc = detail::SourceLocation::current()) {
-    static_assert(std::is_invocable_v<std::decay_t<F>&>, "goro::WaitGroup::go: f must be callable with no arguments");
+    using Fn = std::decay_t<F>;
+    static_assert(std::is_invocable_v<Fn&>, "goro::WaitGroup::go: f must be callable with no arguments");
     add(1);
-    detail::spawn(detail::current_runtime(),
-                  [this, fn = std::decay_t<F>(std::forward<F>(f))]() mutable {
-                    fn();
-                    done();
-                  },
-                  loc);
+    try {
+      detail::spawn(detail::current_runtime(),
+                    [this, fn = std::optional<Fn>(std::in_place, std::forward<F>(f))]() mutable {
+                      (*fn)();
+                      fn.reset();  // the captures die before the waiter is released
+                      done();
+                    },
+                    loc);
+    } catch (...) {
+      done();  // no goroutine was started (copying f or getting a stack failed)
+      throw;
+    }
   }
 
  private:
