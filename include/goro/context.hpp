@@ -131,7 +131,7 @@ std::exception_ptr make_cause(E&& e) {
 // The function of an after_func registration, type-erased. Go: afterFuncCtx.
 struct AfterFunc {
   Runtime* rt = nullptr;                          // where f starts (after_func's caller's runtime)
-  std::shared_ptr<const std::atomic<bool>> alive;  // rt's liveness flag
+  std::shared_ptr<const std::atomic<RuntimeState>> state;  // rt's life (see Runtime::state)
   SourceLocation loc;                              // after_func's caller, for goro::dump
   // Go: afterFuncCtx.once. Set by the first of: ctx done (f starts) or
   // stop() (f is dropped); only that caller touches f afterwards.
@@ -151,7 +151,8 @@ struct AfterFuncOf final : AfterFunc {
   std::optional<Fn> fn;
 
   void start() override {
-    if (!alive->load(std::memory_order_acquire))
+    // Memory ordering: acquire pairs with Runtime::shutdown's release of the state.
+    if (state->load(std::memory_order_acquire) >= RuntimeState::stopping)
       fatal("goro::after_func: the context is done but the Scheduler after_func was called on has been "
             "destroyed (f cannot run)");
     try {
@@ -548,7 +549,7 @@ StopFunc after_func(const Context& ctx, F&& f, detail::SourceLocation loc = deta
   auto a = std::make_unique<detail::AfterFuncOf<Fn>>();
   a->fn.emplace(std::forward<F>(f));
   a->rt = detail::current_runtime();
-  a->alive = a->rt->alive;
+  a->state = a->rt->state;
   a->loc = loc;
   auto n = std::make_shared<detail::ContextNode>();
   n->cancelable = true;  // has err; no done channel (nobody can wait on it)
