@@ -1,6 +1,10 @@
 // goro — Go's concurrency model for C++20: goroutines, a work-stealing M:N
-// scheduler, sync primitives, channels, select and contexts. This header
-// includes everything; each concept also has its own header.
+// scheduler, sync primitives, channels, select, contexts and errgroup. This
+// header includes every public header (a test checks it:
+// tests/compile/CMakeLists.txt); each concept also has its own header.
+//
+//   #include <goro/goro.hpp>   // link Boost.Context and threads:
+//                              // g++ -std=c++20 app.cpp -lboost_context -pthread
 #pragma once
 
 #include "blocking.hpp"
@@ -9,6 +13,7 @@
 #include "context.hpp"
 #include "dump.hpp"
 #include "go.hpp"
+#include "group.hpp"
 #include "mutex.hpp"
 #include "once.hpp"
 #include "options.hpp"
