@@ -21,6 +21,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -517,4 +518,71 @@ TEST_CASE("goro::go from a plain thread runs the goroutine on the default runtim
   while (!ran.load(std::memory_order_acquire) && Clock::now() < give_up) std::this_thread::yield();
   REQUIRE(ran.load());
   CHECK(on_goroutine_thread.load());
+}
+
+namespace go_forms {
+
+// Every goroutine of the next test blocks on `gate` (closed at the end), so
+// that the snapshot sees them all.
+goro::Chan<int> gate;
+std::atomic<int> runs{0};
+
+void worker() {
+  gate.recv();
+  runs.fetch_add(1);
+}
+void worker_args(int n, const char* s) {
+  gate.recv();
+  if (n == 1 && std::string_view(s) == "x") runs.fetch_add(1);
+}
+void worker8(int a, int b, int c, int d, int e, int f, int g, int h) {
+  gate.recv();
+  if (a + b + c + d + e + f + g + h == 36) runs.fetch_add(1);
+}
+
+}  // namespace go_forms
+
+// Go's `go worker()` written the literal way. goro::go used to be a class
+// template, so `goro::go(worker);` declared a variable and did not compile.
+TEST_CASE("every form of goro::go and Scheduler::go compiles, runs, and records the caller's line") {
+  const int procs = GENERATE(1, 2, 4, 8);
+  using go_forms::worker;
+  using go_forms::worker_args;
+  using go_forms::worker8;
+  go_forms::gate = goro::Chan<int>(0);
+  go_forms::runs.store(0);
+  constexpr int forms = 8;
+  std::array<int, forms> lines{};
+  std::vector<goro::detail::GoroutineInfo> seen;
+  bool all_parked = false;
+  {
+    goro::Scheduler s{goro::Options{.procs = procs}};
+    lines[0] = __LINE__; s.go(worker);
+    lines[1] = __LINE__; s.go(worker_args, 1, "x");
+    std::atomic<bool> spawned{false};
+    s.go([&] {  // goro::go inside a goroutine spawns on s
+      auto f = [] { worker(); };
+      lines[2] = __LINE__; goro::go(worker);
+      lines[3] = __LINE__; goro::go(&worker);
+      lines[4] = __LINE__; goro::go(f);
+      lines[5] = __LINE__; goro::go(worker_args, 1, "x");
+      lines[6] = __LINE__; goro::go(&worker_args, 1, "x");
+      lines[7] = __LINE__; goro::go(worker8, 1, 2, 3, 4, 5, 6, 7, 8);
+      spawned.store(true, std::memory_order_release);
+    });
+    while (!spawned.load(std::memory_order_acquire)) std::this_thread::yield();
+    all_parked = wait_parked(s.runtime(), goro::detail::WaitReason::chan_receive, forms);
+    seen = goro::detail::snapshot(s.runtime());
+    go_forms::gate.close();
+  }
+  REQUIRE(all_parked);
+  CHECK(go_forms::runs.load() == forms);
+  for (int line : lines) {
+    CAPTURE(line);
+    const bool recorded = std::any_of(seen.begin(), seen.end(), [line](const goro::detail::GoroutineInfo& g) {
+      const std::string_view file = g.created.file_name();
+      return g.created.line() == static_cast<unsigned>(line) && file.ends_with("go.cpp");
+    });
+    CHECK(recorded);
+  }
 }

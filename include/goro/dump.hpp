@@ -12,9 +12,7 @@
 // pointers and a line number stored with the goroutine).
 #pragma once
 
-#include <ostream>
-#include <string>
-#include <vector>
+#include <iosfwd>
 
 #include "detail/diagnostics.hpp"
 #include "scheduler.hpp"

@@ -16,6 +16,7 @@
 // the place the goroutine was created, then calls std::terminate.
 #pragma once
 
+#include <thread>
 #include <utility>
 
 #include "detail/source_location.hpp"
@@ -23,17 +24,71 @@
 
 namespace goro {
 
-// goro::go(f, args...) — spawn. A class template only so that it can capture
-// the caller's source location after a parameter pack (for goro::dump).
+// goro::go(f, args...) — starts f(args...) as a goroutine (Go: newproc).
+// Every form Go's `go worker(1, "x")` suggests compiles:
+//   goro::go(worker);  goro::go(&worker);  goro::go(lambda);
+//   goro::go(worker, 1, "x");  goro::go([=] { worker(1, "x"); });
+// One overload per argument count (up to 8; more: capture them in a lambda),
+// each ending in a defaulted SourceLocation: a default argument cannot follow
+// a parameter pack, and the caller's file and line are what goro::dump and
+// crash reports show as "created at". An argument that cannot be copied into
+// the goroutine (a goro::WaitGroup, a goro::Mutex) is a compile error that
+// says to pass std::ref.
+template <class F>
+void go(F&& f, detail::SourceLocation loc = detail::SourceLocation::current()) {
+  detail::go_on(detail::current_runtime(), loc, std::forward<F>(f));
+}
+template <class F, class A1>
+void go(F&& f, A1&& a1, detail::SourceLocation loc = detail::SourceLocation::current()) {
+  detail::go_on(detail::current_runtime(), loc, std::forward<F>(f), std::forward<A1>(a1));
+}
+template <class F, class A1, class A2>
+void go(F&& f, A1&& a1, A2&& a2, detail::SourceLocation loc = detail::SourceLocation::current()) {
+  detail::go_on(detail::current_runtime(), loc, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2));
+}
+template <class F, class A1, class A2, class A3>
+void go(F&& f, A1&& a1, A2&& a2, A3&& a3, detail::SourceLocation loc = detail::SourceLocation::current()) {
+  detail::go_on(detail::current_runtime(), loc, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3));
+}
+template <class F, class A1, class A2, class A3, class A4>
+void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4, detail::SourceLocation loc = detail::SourceLocation::current()) {
+  detail::go_on(detail::current_runtime(), loc, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3), std::forward<A4>(a4));
+}
+template <class F, class A1, class A2, class A3, class A4, class A5>
+void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5,
+        detail::SourceLocation loc = detail::SourceLocation::current()) {
+  detail::go_on(detail::current_runtime(), loc, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5));
+}
+template <class F, class A1, class A2, class A3, class A4, class A5, class A6>
+void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6,
+        detail::SourceLocation loc = detail::SourceLocation::current()) {
+  detail::go_on(detail::current_runtime(), loc, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6));
+}
+template <class F, class A1, class A2, class A3, class A4, class A5, class A6, class A7>
+void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7,
+        detail::SourceLocation loc = detail::SourceLocation::current()) {
+  detail::go_on(detail::current_runtime(), loc, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6),
+                std::forward<A7>(a7));
+}
+template <class F, class A1, class A2, class A3, class A4, class A5, class A6, class A7, class A8>
+void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7, A8&& a8,
+        detail::SourceLocation loc = detail::SourceLocation::current()) {
+  detail::go_on(detail::current_runtime(), loc, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2),
+                std::forward<A3>(a3), std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6),
+                std::forward<A7>(a7), std::forward<A8>(a8));
+}
 template <class F, class... Args>
-struct go {
-  explicit go(F&& f, Args&&... args, detail::SourceLocation loc = detail::SourceLocation::current()) {
-    detail::spawn(detail::current_runtime(),
-                  detail::bind_task(std::forward<F>(f), std::forward<Args>(args)...), loc);
-  }
-};
-template <class F, class... Args>
-go(F&&, Args&&...) -> go<F, Args...>;
+  requires(sizeof...(Args) > 8)
+void go(F&&, Args&&...) {
+  static_assert(detail::too_many_go_arguments<Args...>,
+                "goro::go takes at most 8 arguments after the function; capture more in a lambda: "
+                "goro::go([=] { f(a, b, c, ...); })");
+}
 
 // Lets the other runnable goroutines of this processor run first. From a
 // plain thread it yields the thread (std::this_thread::yield). Always

@@ -1,7 +1,11 @@
 // goro — Go's concurrency model for C++20: goroutines, a work-stealing M:N
 // scheduler, sync primitives, channels, select and contexts, and
 // golang.org/x/sync's errgroup, semaphore and singleflight. This header
-// includes everything; each concept also has its own header.
+// includes every public header (a test checks it:
+// tests/compile/CMakeLists.txt); each concept also has its own header.
+//
+//   #include <goro/goro.hpp>   // link Boost.Context and threads:
+//                              // g++ -std=c++20 app.cpp -lboost_context -pthread
 #pragma once
 
 #include "blocking.hpp"

@@ -67,7 +67,8 @@ inline Runtime* current_runtime() {
   return m ? m->rt : default_runtime();
 }
 
-// Decay-copies f and args into one callable, like std::thread.
+// Decay-copies f and args into one callable, like std::thread. Call only
+// when task_is_valid<F, Args...>() holds.
 template <class F, class... Args>
 auto bind_task(F&& f, Args&&... args) {
   return [fn = std::decay_t<F>(std::forward<F>(f)),
@@ -76,9 +77,48 @@ auto bind_task(F&& f, Args&&... args) {
   };
 }
 
+// Whether go(f, args...) can start a goroutine, with a static_assert that
+// says what to write when it cannot (instead of an error from inside
+// bind_task). One message at a time: the first failing check.
+template <class F, class... Args>
+constexpr bool task_is_valid() {
+  constexpr bool f_copyable = std::is_constructible_v<std::decay_t<F>, F>;
+  constexpr bool args_copyable = (std::is_constructible_v<std::decay_t<Args>, Args> && ...);
+  static_assert(f_copyable,
+                "goro::go(f, args...): f cannot be copied or moved into the goroutine; "
+                "pass std::ref(f) to share it (it must outlive the goroutine)");
+  static_assert(!f_copyable || args_copyable,
+                "goro::go(f, args...): an argument cannot be copied into the goroutine (arguments are "
+                "decay-copied, as by std::thread). To share it, pass std::ref(wg) for a goro::WaitGroup wg "
+                "(likewise a goro::Mutex or anything non-copyable); it must outlive the goroutine");
+  if constexpr (f_copyable && args_copyable) {
+    constexpr bool callable = std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>;
+    static_assert(callable,
+                  "goro::go(f, args...): f cannot be called with copies of args (passed as rvalues, as by "
+                  "std::thread); for a parameter taken by non-const reference pass std::ref(x)");
+    return callable;
+  } else {
+    return false;
+  }
+}
+
+// Starts f(args...) on rt, created at loc: what goro::go and Scheduler::go do.
+template <class F, class... Args>
+void go_on(Runtime* rt, SourceLocation loc, F&& f, Args&&... args) {
+  if constexpr (task_is_valid<F, Args...>()) {
+    spawn(rt, bind_task(std::forward<F>(f), std::forward<Args>(args)...), loc);
+  }
+}
+
+// A go with more arguments than the overloads take.
+template <class... Args>
+inline constexpr bool too_many_go_arguments = false;
+
 }  // namespace detail
 
 class Scheduler {
+  using Loc = detail::SourceLocation;
+
  public:
   explicit Scheduler(const Options& options = {}) : rt_(new detail::Runtime(options)) {
     detail::start_runtime(rt_);
@@ -91,18 +131,57 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // Starts f(args...) as a goroutine of this scheduler.
+  // Starts f(args...) as a goroutine of this scheduler; like goro::go (up
+  // to 8 arguments, decay-copied; the caller's line is recorded for
+  // goro::dump).
   template <class F>
-  void go(F&& f, detail::SourceLocation loc = detail::SourceLocation::current()) {
-    detail::spawn(rt_, detail::bind_task(std::forward<F>(f)), loc);
+  void go(F&& f, Loc loc = Loc::current()) {
+    detail::go_on(rt_, loc, std::forward<F>(f));
   }
-  // With arguments the creation site recorded for goro::dump is this
-  // header (a default argument cannot follow a pack in a member function);
-  // pass a lambda, or use goro::go, for the caller's line.
-  template <class F, class Arg, class... Args>
-  void go(F&& f, Arg&& arg, Args&&... args) {
-    detail::spawn(rt_, detail::bind_task(std::forward<F>(f), std::forward<Arg>(arg), std::forward<Args>(args)...),
-                  detail::SourceLocation::current());
+  template <class F, class A1>
+  void go(F&& f, A1&& a1, Loc loc = Loc::current()) {
+    detail::go_on(rt_, loc, std::forward<F>(f), std::forward<A1>(a1));
+  }
+  template <class F, class A1, class A2>
+  void go(F&& f, A1&& a1, A2&& a2, Loc loc = Loc::current()) {
+    detail::go_on(rt_, loc, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2));
+  }
+  template <class F, class A1, class A2, class A3>
+  void go(F&& f, A1&& a1, A2&& a2, A3&& a3, Loc loc = Loc::current()) {
+    detail::go_on(rt_, loc, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3));
+  }
+  template <class F, class A1, class A2, class A3, class A4>
+  void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4, Loc loc = Loc::current()) {
+    detail::go_on(rt_, loc, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3),
+                  std::forward<A4>(a4));
+  }
+  template <class F, class A1, class A2, class A3, class A4, class A5>
+  void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, Loc loc = Loc::current()) {
+    detail::go_on(rt_, loc, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3),
+                  std::forward<A4>(a4), std::forward<A5>(a5));
+  }
+  template <class F, class A1, class A2, class A3, class A4, class A5, class A6>
+  void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, Loc loc = Loc::current()) {
+    detail::go_on(rt_, loc, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3),
+                  std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6));
+  }
+  template <class F, class A1, class A2, class A3, class A4, class A5, class A6, class A7>
+  void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7, Loc loc = Loc::current()) {
+    detail::go_on(rt_, loc, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3),
+                  std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6), std::forward<A7>(a7));
+  }
+  template <class F, class A1, class A2, class A3, class A4, class A5, class A6, class A7, class A8>
+  void go(F&& f, A1&& a1, A2&& a2, A3&& a3, A4&& a4, A5&& a5, A6&& a6, A7&& a7, A8&& a8, Loc loc = Loc::current()) {
+    detail::go_on(rt_, loc, std::forward<F>(f), std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3),
+                  std::forward<A4>(a4), std::forward<A5>(a5), std::forward<A6>(a6), std::forward<A7>(a7),
+                  std::forward<A8>(a8));
+  }
+  template <class F, class... Args>
+    requires(sizeof...(Args) > 8)
+  void go(F&&, Args&&...) {
+    static_assert(detail::too_many_go_arguments<Args...>,
+                  "Scheduler::go takes at most 8 arguments after the function; capture more in a lambda: "
+                  "s.go([=] { f(a, b, c, ...); })");
   }
 
   // Number of processors (Go's GOMAXPROCS).

@@ -25,7 +25,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -204,37 +203,97 @@ inline constexpr bool is_default_case = false;
 template <class Fn>
 inline constexpr bool is_default_case<DefaultCase<Fn>> = true;
 
+// What a case builder returns after its static_assert failed: select accepts
+// it silently (and does nothing), so the user sees one error, not a second
+// one from goro's internals.
+struct InvalidCase {};
+
+// What goro::select accepts: the values on_recv, on_send and on_default return.
+template <class C>
+inline constexpr bool is_select_case = is_default_case<C> || std::is_same_v<C, InvalidCase>;
+template <class T, class Fn>
+inline constexpr bool is_select_case<RecvCase<T, Fn>> = true;
+template <class T, class Fn>
+inline constexpr bool is_select_case<SendCase<T, Fn>> = true;
+
+template <class C>
+inline constexpr bool is_chan = false;
+template <class T>
+inline constexpr bool is_chan<Chan<T>> = true;
+
+// For static_asserts that must fail only when instantiated.
+template <class...>
+inline constexpr bool always_false = false;
+
 struct Nothing {
   void operator()() const noexcept {}
 };
 
 }  // namespace detail
 
+// The case builders check their arguments where the user wrote them, with a
+// message that says what to write (and then return an InvalidCase).
+
 // A receive case: fn(std::optional<T>) (nullopt: the channel is closed) or fn().
 template <class T, class Fn = detail::Nothing>
 auto on_recv(const Chan<T>& ch, Fn fn = {}) {
-  return detail::RecvCase<T, Fn>{ch, std::move(fn), std::nullopt};
+  constexpr bool ok = std::is_invocable_v<Fn&, std::optional<T>> || std::is_invocable_v<Fn&>;
+  static_assert(ok,
+                "goro::on_recv(ch, fn): for a goro::Chan<T>, fn takes std::optional<T> (std::nullopt when ch "
+                "is closed) or nothing: on_recv(ch, [](std::optional<T> v) { ... }) or on_recv(ch, [] { ... })");
+  if constexpr (ok) {
+    return detail::RecvCase<T, Fn>{ch, std::move(fn), std::nullopt};
+  } else {
+    return detail::InvalidCase{};
+  }
+}
+template <class C, class Fn = detail::Nothing>
+  requires(!detail::is_chan<std::remove_cvref_t<C>>)
+auto on_recv(const C&, Fn = {}) {
+  static_assert(detail::always_false<C>, "goro::on_recv(ch, fn): ch must be a goro::Chan<T>");
+  return detail::InvalidCase{};
 }
 
 // A send case: sends v (moved into the case) and then runs fn().
 template <class T, class V, class Fn = detail::Nothing>
 auto on_send(const Chan<T>& ch, V&& v, Fn fn = {}) {
-  return detail::SendCase<T, Fn>{ch, T(std::forward<V>(v)), std::move(fn)};
+  constexpr bool v_ok = std::is_constructible_v<T, V>;
+  static_assert(v_ok, "goro::on_send(ch, v, fn): v must convert to the element type T of the goro::Chan<T>");
+  constexpr bool fn_ok = std::is_invocable_v<Fn&>;
+  static_assert(fn_ok,
+                "goro::on_send(ch, v, fn): fn takes no arguments; it runs after v was sent: "
+                "on_send(ch, v, [] { ... })");
+  if constexpr (v_ok && fn_ok) {
+    return detail::SendCase<T, Fn>{ch, T(std::forward<V>(v)), std::move(fn)};
+  } else {
+    return detail::InvalidCase{};
+  }
+}
+template <class C, class V, class Fn = detail::Nothing>
+  requires(!detail::is_chan<std::remove_cvref_t<C>>)
+auto on_send(const C&, V&&, Fn = {}) {
+  static_assert(detail::always_false<C>, "goro::on_send(ch, v, fn): ch must be a goro::Chan<T>");
+  return detail::InvalidCase{};
 }
 
 // The default case: runs fn() if no other case is ready.
 template <class Fn = detail::Nothing>
 auto on_default(Fn fn = {}) {
-  return detail::DefaultCase<Fn>{std::move(fn)};
+  constexpr bool ok = std::is_invocable_v<Fn&>;
+  static_assert(ok, "goro::on_default(fn): fn takes no arguments: on_default([] { ... })");
+  if constexpr (ok) {
+    return detail::DefaultCase<Fn>{std::move(fn)};
+  } else {
+    return detail::InvalidCase{};
+  }
 }
 
-// Runs one ready case (waiting until one is); returns its index among the
-// arguments (the default case's index if it ran).
+namespace detail {
+
+// goro::select once its arguments are known to be valid cases.
 template <class... Cases>
-int select(Cases&&... cases) {
+int run_select(Cases&... cases) {
   constexpr std::size_t n = sizeof...(Cases);
-  constexpr std::size_t ndefault = (std::size_t{detail::is_default_case<std::decay_t<Cases>>} + ... + 0);
-  static_assert(ndefault <= 1, "goro::select: at most one on_default case");
   std::array<detail::SelectCase, n == 0 ? 1 : n> sc{};
   std::size_t default_index = n;
   {
@@ -266,6 +325,25 @@ int select(Cases&&... cases) {
         ...);
   }
   return static_cast<int>(target);
+}
+
+}  // namespace detail
+
+// Runs one ready case (waiting until one is); returns its index among the
+// arguments (the default case's index if it ran).
+template <class... Cases>
+int select(Cases&&... cases) {
+  constexpr bool all_cases = (detail::is_select_case<std::decay_t<Cases>> && ...);
+  static_assert(all_cases,
+                "goro::select takes cases: goro::on_recv(ch, fn), goro::on_send(ch, v, fn), goro::on_default(fn)");
+  constexpr std::size_t ndefault = (std::size_t{detail::is_default_case<std::decay_t<Cases>>} + ... + 0);
+  static_assert(ndefault <= 1, "goro::select: at most one on_default case");
+  constexpr bool any_invalid = (std::is_same_v<std::decay_t<Cases>, detail::InvalidCase> || ...);
+  if constexpr (all_cases && ndefault <= 1 && !any_invalid) {
+    return detail::run_select(cases...);
+  } else {
+    return -1;  // a static_assert has failed
+  }
 }
 
 }  // namespace goro
