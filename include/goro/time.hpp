@@ -22,6 +22,7 @@
 #include <stdexcept>
 
 #include "chan.hpp"
+#include "detail/fatal.hpp"
 #include "detail/processor.hpp"
 #include "detail/wait_queue.hpp"
 #include "scheduler.hpp"

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "config.hpp"
+#include "fatal.hpp"
 #include "goroutine.hpp"
 #include "machine.hpp"
 #include "processor.hpp"

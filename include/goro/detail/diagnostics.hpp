@@ -95,6 +95,29 @@ inline void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs) {
 }
 
 // ---------------------------------------------------------------------------
+// Fatal errors (fatal.hpp): the goroutine that made the error.
+
+// The calling goroutine as goro::dump shows it (inside goro::blocking: the
+// goroutine making the call). Lock-free: fatal may be called with any runtime
+// lock held.
+inline void print_fatal_goroutine() noexcept {
+  M* m = current_m();
+  const G* g = m ? (m->curg() ? m->curg() : m->blocked_g) : nullptr;
+  if (!g) return;
+  try {
+    std::ostringstream os;
+    os << '\n';
+    write_dump(os, {GoroutineInfo{g->goid(), g->status.load(std::memory_order_relaxed),
+                                  g->wait_reason.load(std::memory_order_relaxed),
+                                  g->wait_since.load(std::memory_order_relaxed), g->created(),
+                                  g->is_main.load(std::memory_order_relaxed)}});
+    std::fputs(os.str().c_str(), stderr);
+  } catch (...) {
+    // Out of memory while dying: the message line is out already.
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Uncaught exceptions (Go: an unrecovered panic).
 
 [[noreturn]] inline void uncaught_exception(G* g, std::exception_ptr e) {
@@ -117,9 +140,10 @@ inline void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs) {
 // ---------------------------------------------------------------------------
 // Stack overflow.
 
-// Async-signal-safe: formats with write(2) only.
+// Async-signal-safe: formats with write(2) only. Go prints `fatal error:
+// stack overflow` and the goroutine, and exits 2; so does goro.
 [[noreturn]] inline void report_stack_overflow(std::uint64_t id, std::size_t size) noexcept {
-  char buf[128];
+  char buf[192];
   int n = 0;
   auto put = [&](const char* s) {
     while (*s && n < static_cast<int>(sizeof buf) - 1) buf[n++] = *s++;
@@ -133,14 +157,13 @@ inline void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs) {
     } while (v);
     while (k > 0 && n < static_cast<int>(sizeof buf) - 1) buf[n++] = tmp[--k];
   };
-  put("goroutine ");
+  put("fatal error: stack overflow\n\ngoroutine ");
   put_num(id);
   put(": stack overflow (stack size ");
   put_num(size);
   put(")\n");
   [[maybe_unused]] ssize_t w = ::write(2, buf, static_cast<std::size_t>(n));
-  ::signal(SIGABRT, SIG_DFL);
-  ::abort();
+  ::_exit(fatal_exit_status);  // a fatal error, as Go's `fatal error: stack overflow`
 }
 
 // The canary at the base of an unguarded stack was overwritten.
@@ -230,6 +253,7 @@ inline void install_process_hooks(Runtime* rt) {
     Runtime* expected = nullptr;
     if (slot.compare_exchange_strong(expected, rt, std::memory_order_acq_rel)) break;
   }
+  fatal_goroutine_printer.store(&print_fatal_goroutine, std::memory_order_release);
   if (!h.installed.exchange(true)) {
     struct sigaction sa {};
     sa.sa_sigaction = &on_fault;

@@ -22,13 +22,12 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 #include "config.hpp"
+#include "fatal.hpp"
 
 #if GORO_ASAN
 extern "C" void __asan_unpoison_memory_region(void const volatile* addr, std::size_t size);
@@ -37,12 +36,6 @@ extern "C" void __lsan_unregister_root_region(const void* p, std::size_t size);
 #endif
 
 namespace goro::detail {
-
-[[noreturn]] inline void fatal(const char* msg) noexcept {
-  std::fprintf(stderr, "fatal error: %s\n", msg);
-  std::fflush(stderr);
-  std::abort();
-}
 
 struct Stack {
   char* base = nullptr;  // lowest usable address (just above the guard page, if any)
