@@ -44,6 +44,7 @@
 #include "source_location.hpp"
 #include "../options.hpp"
 #include "config.hpp"
+#include "fatal.hpp"
 #include "context.hpp"
 #include "global_queue.hpp"
 #include "goroutine.hpp"
