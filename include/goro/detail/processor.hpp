@@ -49,6 +49,7 @@
 #include "global_queue.hpp"
 #include "goroutine.hpp"
 #include "machine.hpp"
+#include "options_check.hpp"
 #include "parker.hpp"
 #include "run_queue.hpp"
 #include "spinlock.hpp"
@@ -1034,21 +1035,8 @@ inline void start_m(Runtime* rt, P* p, bool spinning) {
 // ---------------------------------------------------------------------------
 // Runtime lifetime.
 
-inline int procs_from_env(int requested) {
-  if (requested > 0) return requested;
-  for (const char* name : {"GORO_MAXPROCS", "GOMAXPROCS"}) {
-    if (const char* v = std::getenv(name)) {
-      const int n = std::atoi(v);
-      if (n > 0) return n;
-      std::fprintf(stderr, "goro: ignoring %s=%s (want a positive integer)\n", name, v);
-    }
-  }
-  const unsigned hc = std::thread::hardware_concurrency();
-  return hc > 0 ? static_cast<int>(hc) : 1;
-}
-
 inline Runtime::Runtime(const Options& o)
-    : opts(o), nprocs(procs_from_env(o.procs)), stacks(o.stack_size, o.guard_pages) {
+    : opts(checked_options(o)), nprocs(resolve_procs(o.procs)), stacks(o.stack_size, o.guard_pages) {
   stacks.slot_init = &init_slot;
   sanitizer_create_spawner(tsan_spawner);
   rand_seed = opts.randomize != 0
