@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -423,4 +424,116 @@ TEST_CASE("the default runtime uses almost no CPU when idle") {
   });
   REQUIRE(sum == 100);
   CHECK(cpu_used_during(1s) < 0.05);
+}
+
+// ---------------------------------------------------------------------------
+// Options are checked (issue 12 §8)
+
+namespace {
+
+// The message of the std::invalid_argument that constructing a Scheduler
+// with o throws ("" if it does not throw).
+std::string rejection(const goro::Options& o) {
+  try {
+    goro::Scheduler s{o};
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// A Scheduler with o runs a goroutine.
+bool runs(const goro::Options& o) {
+  std::atomic<bool> ran{false};
+  {
+    goro::Scheduler s{o};
+    s.go([&] { ran = true; });
+  }
+  return ran.load();
+}
+
+}  // namespace
+
+TEST_CASE("Options::procs out of range is rejected naming the field and its limits") {
+  for (int bad : {-1, -100, goro::Options::max_procs + 1, 100'000}) {
+    const std::string why = rejection(goro::Options{.procs = bad});
+    INFO(bad << ": " << why);
+    CHECK(contains(why, "goro::Options::procs = " + std::to_string(bad) + " is out of range"));
+    CHECK(contains(why, "1 to 1024"));
+  }
+  CHECK(runs(goro::Options{.procs = 1}));
+  CHECK(runs(goro::Options{.procs = goro::Options::max_procs}));
+}
+
+TEST_CASE("Options::stack_size out of range is rejected naming the field and its limits") {
+  for (std::size_t bad : {std::size_t{0}, std::size_t{8192}, goro::Options::min_stack_size - 1,
+                          goro::Options::max_stack_size + 1, std::size_t{1} << 63, SIZE_MAX}) {
+    const std::string why = rejection(goro::Options{.stack_size = bad});
+    INFO(bad << ": " << why);
+    CHECK(contains(why, "goro::Options::stack_size = " + std::to_string(bad) + " is out of range"));
+    CHECK(contains(why, "16384 to 1073741824 bytes"));
+  }
+  CHECK(runs(goro::Options{.procs = 2, .stack_size = goro::Options::min_stack_size}));
+  CHECK(runs(goro::Options{.procs = 2, .stack_size = goro::Options::max_stack_size}));
+}
+
+TEST_CASE("Options::max_threads below one is rejected") {
+  for (int bad : {0, -1}) {
+    const std::string why = rejection(goro::Options{.max_threads = bad});
+    INFO(why);
+    CHECK(contains(why, "goro::Options::max_threads = " + std::to_string(bad) + " is out of range (at least 1)"));
+  }
+  // Below procs + 1 it is raised to procs + 1: the runtime still runs.
+  CHECK(runs(goro::Options{.procs = 4, .max_threads = 1}));
+}
+
+TEST_CASE("Options::idle_thread_timeout_ms below zero is rejected") {
+  const std::string why = rejection(goro::Options{.idle_thread_timeout_ms = -1});
+  CHECK(contains(why, "goro::Options::idle_thread_timeout_ms = -1 is out of range (at least 0)"));
+  CHECK(runs(goro::Options{.procs = 2, .idle_thread_timeout_ms = 0}));
+}
+
+TEST_CASE("Options::warn_long_running_ms below zero is rejected") {
+  const std::string why = rejection(goro::Options{.warn_long_running_ms = -5});
+  CHECK(contains(why, "goro::Options::warn_long_running_ms = -5 is out of range (0 for off, or more)"));
+  CHECK(runs(goro::Options{.procs = 2, .warn_long_running_ms = 0}));
+}
+
+TEST_CASE("goro::run with out-of-range options throws before running anything") {
+  bool ran = false;
+  CHECK_THROWS_AS(goro::run(goro::Options{.stack_size = SIZE_MAX}, [&] { ran = true; }), std::invalid_argument);
+  CHECK_FALSE(ran);
+}
+
+// ---------------------------------------------------------------------------
+// goro::run(options, fn) (issue 19 §1). Each program that needs a fresh
+// default runtime is a death test (tests/death/run_options_*.cpp); here, what
+// works in a process whose default runtime may already run.
+
+TEST_CASE("goro::run with options once the default runtime runs with others is a clear error") {
+  CHECK(goro::run([] { return 1; }) == 1);  // the default runtime runs
+  goro::Options other = goro::detail::default_requested;
+  other.randomize += 12345;
+  bool ran = false;
+  try {
+    goro::run(other, [&] { ran = true; });
+    FAIL("goro::run(options, fn) did not throw");
+  } catch (const std::logic_error& e) {
+    CHECK(contains(e.what(), "the default runtime is already running with other options"));
+  }
+  CHECK_FALSE(ran);
+  // The options it runs with are fine, and the runtime is still usable.
+  CHECK(goro::run(goro::detail::default_requested, [] { return 2; }) == 2);
+  CHECK(goro::run([] { return 3; }) == 3);
+}
+
+TEST_CASE("goro::run with options called from a goroutine just calls the function") {
+  std::atomic<int> value{0};
+  {
+    goro::Scheduler s{goro::Options{.procs = 2}};
+    s.go([&] { value = goro::run(goro::Options{.procs = 3, .randomize = 9}, [] { return goro::procs(); }); });
+  }
+  CHECK(value.load() == 2);  // fn ran right there, on the caller's scheduler
 }
