@@ -11,6 +11,9 @@
 //
 // Thread-safety: every member may be called from any thread or goroutine.
 // Destroying a Scheduler from one of its own goroutines is a fatal error.
+// The constructor throws std::invalid_argument for out-of-range Options
+// (options.hpp). go() throws std::bad_alloc when no stack can be had, leaving
+// nothing started (see goro::go).
 #pragma once
 
 #include <atomic>

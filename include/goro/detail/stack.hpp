@@ -14,6 +14,10 @@
 // mappings per process by default, and a million goroutines must fit) a
 // canary word at the base (which must stay zero) is checked at every switch
 // away from the goroutine.
+//
+// Running out of memory: when no slab can be mapped (mmap fails: the address
+// space limit, vm.max_map_count, or the OS's memory), taking a stack throws
+// std::bad_alloc and the pool is left as it was.
 #pragma once
 
 #include <sys/mman.h>
@@ -24,10 +28,10 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <vector>
 
 #include "config.hpp"
-#include "fatal.hpp"
 
 #if GORO_ASAN
 extern "C" void __asan_unpoison_memory_region(void const volatile* addr, std::size_t size);
@@ -93,9 +97,19 @@ class StackPool {
   // lowest address first (a bitmap per slab), so the working set stays
   // compact: with a LIFO free list, 100,000 goroutines spawned again and
   // again scattered over ever more pages and slowed down by half.
+  // Out of memory: keeps what it got; throws std::bad_alloc if that is
+  // nothing (the cache and the pool are then unchanged).
   void refill(std::vector<Stack>& cache) {
+    cache.reserve(cache.size() + batch);  // no allocation once stacks are taken
     std::lock_guard<std::mutex> g(mu_);
-    for (std::size_t n = 0; n < batch; ++n) cache.push_back(take_locked());
+    for (std::size_t n = 0; n < batch; ++n) {
+      try {
+        cache.push_back(take_locked());
+      } catch (const std::bad_alloc&) {
+        if (n == 0) throw;
+        return;
+      }
+    }
   }
 
   // Returns half of an overfull cache to the pool.
@@ -106,6 +120,7 @@ class StackPool {
     cache.resize(cache.size() - n);
   }
 
+  // Throws std::bad_alloc when no stack can be had.
   Stack get_global() {
     std::lock_guard<std::mutex> g(mu_);
     return take_locked();
@@ -163,7 +178,7 @@ class StackPool {
 
   Stack take_locked() {
     while (first_free_ < slabs_.size() && slabs_[first_free_].free_mask == 0) ++first_free_;
-    if (first_free_ == slabs_.size()) new_slab_locked();
+    if (first_free_ == slabs_.size()) new_slab_locked();  // throws std::bad_alloc, changing nothing
     Slab& sl = slabs_[first_free_];
     const unsigned slot = static_cast<unsigned>(__builtin_ctzll(sl.free_mask));
     sl.free_mask &= sl.free_mask - 1;
@@ -176,10 +191,11 @@ class StackPool {
   }
 
   void new_slab_locked() {
+    slabs_.reserve(slabs_.size() + 1);  // may throw std::bad_alloc: nothing changed yet
     const std::size_t bytes = per_slab * slot_bytes();
     void* mem = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-    if (mem == MAP_FAILED) fatal("goro: out of memory allocating goroutine stacks (mmap failed)");
+    if (mem == MAP_FAILED) throw std::bad_alloc();
     char* m = static_cast<char*>(mem);
     Slab slab{m, bytes, ~std::uint64_t{0}, 0};
     for (std::size_t i = 0; i < per_slab; ++i) {
@@ -200,7 +216,7 @@ class StackPool {
     // (LSan scans only the readable parts, skipping the guard pages).
     __lsan_register_root_region(m, bytes);
 #endif
-    slabs_.push_back(slab);
+    slabs_.push_back(slab);  // reserved above: cannot throw
     if (slabs_.size() <= max_published) {
       published_mem_[slabs_.size() - 1].store(m, std::memory_order_relaxed);
       published_.store(slabs_.size(), std::memory_order_release);
