@@ -8,11 +8,14 @@
 #include <goro/goro.hpp>
 
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -310,6 +313,80 @@ TEST_CASE("a goroutine can use its whole stack_size except a small reserve") {
   }
   CAPTURE(stack_size, guard_pages);
   CHECK(used.load() >= target);
+}
+
+namespace {
+
+// Resident memory of the process (/proc/self/statm), in bytes.
+std::size_t rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+template <class F>
+bool within(std::chrono::seconds limit, F cond) {
+  const auto end = Clock::now() + limit;
+  while (!cond()) {
+    if (Clock::now() > end) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("the stacks of a burst of deep goroutines go back to the OS once they stay unused") {
+  const int procs = GENERATE(1, 2, 4, 8);
+  using Pool = goro::detail::StackPool;
+  constexpr std::size_t depth = 64 * 1024;
+  // What may stay committed: the pool's warm cache and every P's cache.
+  const std::size_t cached = Pool::warm_cache + 2 * Pool::batch * static_cast<std::size_t>(procs);
+  // Enough goroutines that most stacks must be trimmed, at any scale.
+  const int n = std::max(scaled(10'000), static_cast<int>(4 * cached));
+  goro::Scheduler s{goro::Options{.procs = procs}};
+  Pool& pool = s.runtime()->stacks;
+  const std::size_t before = rss_bytes();
+  goro::Chan<int> release(0);
+  std::atomic<int> deep{0};
+  for (int i = 0; i < n; ++i)
+    s.go([&deep, release] {
+      use_stack(static_cast<const char*>(__builtin_frame_address(0)), depth);
+      ++deep;
+      release.recv();  // all of them hold their stacks at once
+    });
+  REQUIRE(within(120s, [&] { return deep.load() == n; }));
+  const std::size_t peak = rss_bytes();
+  release.close();
+  REQUIRE(within(60s, [&] { return s.num_goroutine() == 0; }));
+  // After a trim period or two, at most `cached` free stacks keep pages.
+  const bool trimmed = within(30s, [&] { return pool.warm_free() <= Pool::warm_cache; });
+  const std::size_t after = rss_bytes();
+  CAPTURE(procs, n, before, peak, after, pool.warm_free());
+  CHECK(trimmed);
+#if !GORO_ASAN && !GORO_TSAN  // their shadow memory of the stacks is never given back
+  // The burst did commit its stacks (so the bound below means something)...
+  CHECK(peak >= before + static_cast<std::size_t>(n) * depth * 9 / 10);
+  // ...and all but the cached ones were returned (each stack also keeps a
+  // page or two for its goroutine record and frames beyond `depth`).
+  const std::size_t bound = (cached + 64) * (depth + 16 * 1024);
+  CHECK(within(10s, [&] { return rss_bytes() <= before + bound; }));
+#endif
+  // Trimmed stacks are as good as new: a second burst, larger than what
+  // stayed warm, runs deep again (and is seen by goro::dump).
+  const int n2 = static_cast<int>(cached) + 512;
+  goro::Chan<int> release2(0);
+  std::atomic<int> again{0};
+  for (int i = 0; i < n2; ++i)
+    s.go([&again, release2] {
+      use_stack(static_cast<const char*>(__builtin_frame_address(0)), depth);
+      ++again;
+      release2.recv();
+    });
+  CHECK(within(120s, [&] { return again.load() == n2; }));
+  CHECK(wait_parked(s.runtime(), goro::detail::WaitReason::chan_receive, n2));
+  release2.close();
 }
 
 TEST_CASE("the default stack holds 240 KiB of frames") {
