@@ -10,11 +10,15 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -791,4 +795,56 @@ TEST_CASE("a worker pool of 3 workers turns 5 jobs into 5 results") {
   std::sort(results.begin(), results.end());
   CHECK(results == std::vector<int>{2, 4, 6, 8, 10});
   CHECK(done_by[0] + done_by[1] + done_by[2] == 5);
+}
+
+// ---------------------------------------------------------------------------
+// Capacity out of range (issue 12 §8): Go's makechan panics with
+// "makechan: size out of range"; goro throws std::invalid_argument with it.
+
+namespace {
+
+template <class T, class Cap>
+std::string makechan_error(Cap capacity) {
+  try {
+    goro::Chan<T> ch(capacity);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "no exception";
+}
+
+}  // namespace
+
+TEST_CASE("a negative channel capacity throws makechan: size out of range") {
+  CHECK(makechan_error<int>(-1) == "makechan: size out of range");
+  CHECK(makechan_error<int>(-1000L) == "makechan: size out of range");
+  CHECK(makechan_error<char>(std::numeric_limits<long long>::min()) == "makechan: size out of range");
+  // Converted to std::size_t first, it is just as far out of range.
+  CHECK(makechan_error<char>(static_cast<std::size_t>(-1)) == "makechan: size out of range");
+}
+
+TEST_CASE("a channel buffer larger than 2^48 bytes or whose size overflows throws makechan: size out of range") {
+  CHECK(makechan_error<char>((std::size_t{1} << 48) + 1) == "makechan: size out of range");
+  CHECK(makechan_error<std::uint64_t>(std::size_t{1} << 46) == "makechan: size out of range");  // 2^49 bytes
+  // capacity * sizeof(T) overflows std::size_t.
+  CHECK(makechan_error<std::array<char, 4096>>(std::numeric_limits<std::size_t>::max() / 1024) ==
+        "makechan: size out of range");
+}
+
+#if !GORO_ASAN && !GORO_TSAN  // their allocators abort instead of failing a huge allocation
+TEST_CASE("a channel buffer that cannot be allocated throws makechan: size out of range") {
+  // 2^47 bytes (128 TiB) is within Go's limit but beyond any machine's memory.
+  CHECK(makechan_error<char>(std::size_t{1} << 47) == "makechan: size out of range");
+}
+#endif
+
+TEST_CASE("channel capacities in range still work, whatever integer type names them") {
+  goro::Chan<int> a(0), b(3), c(std::size_t{5}), d(7L), e(static_cast<short>(2));
+  CHECK(a.capacity() == 0);
+  CHECK(b.capacity() == 3);
+  CHECK(c.capacity() == 5);
+  CHECK(d.capacity() == 7);
+  CHECK(e.capacity() == 2);
+  CHECK(b.try_send(1));
+  CHECK(*b.try_recv() == 1);
 }

@@ -8,11 +8,15 @@
 #include <goro/goro.hpp>
 
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <ctime>
+#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -312,6 +316,80 @@ TEST_CASE("a goroutine can use its whole stack_size except a small reserve") {
   CHECK(used.load() >= target);
 }
 
+namespace {
+
+// Resident memory of the process (/proc/self/statm), in bytes.
+std::size_t rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+template <class F>
+bool within(std::chrono::seconds limit, F cond) {
+  const auto end = Clock::now() + limit;
+  while (!cond()) {
+    if (Clock::now() > end) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("the stacks of a burst of deep goroutines go back to the OS once they stay unused") {
+  const int procs = GENERATE(1, 2, 4, 8);
+  using Pool = goro::detail::StackPool;
+  constexpr std::size_t depth = 64 * 1024;
+  // What may stay committed: the pool's warm cache and every P's cache.
+  const std::size_t cached = Pool::warm_cache + 2 * Pool::batch * static_cast<std::size_t>(procs);
+  // Enough goroutines that most stacks must be trimmed, at any scale.
+  const int n = std::max(scaled(10'000), static_cast<int>(4 * cached));
+  goro::Scheduler s{goro::Options{.procs = procs}};
+  Pool& pool = s.runtime()->stacks;
+  const std::size_t before = rss_bytes();
+  goro::Chan<int> release(0);
+  std::atomic<int> deep{0};
+  for (int i = 0; i < n; ++i)
+    s.go([&deep, release] {
+      use_stack(static_cast<const char*>(__builtin_frame_address(0)), depth);
+      ++deep;
+      release.recv();  // all of them hold their stacks at once
+    });
+  REQUIRE(within(120s, [&] { return deep.load() == n; }));
+  const std::size_t peak = rss_bytes();
+  release.close();
+  REQUIRE(within(60s, [&] { return s.num_goroutine() == 0; }));
+  // After a trim period or two, at most `cached` free stacks keep pages.
+  const bool trimmed = within(30s, [&] { return pool.warm_free() <= Pool::warm_cache; });
+  const std::size_t after = rss_bytes();
+  CAPTURE(procs, n, before, peak, after, pool.warm_free());
+  CHECK(trimmed);
+#if !GORO_ASAN && !GORO_TSAN  // their shadow memory of the stacks is never given back
+  // The burst did commit its stacks (so the bound below means something)...
+  CHECK(peak >= before + static_cast<std::size_t>(n) * depth * 9 / 10);
+  // ...and all but the cached ones were returned (each stack also keeps a
+  // page or two for its goroutine record and frames beyond `depth`).
+  const std::size_t bound = (cached + 64) * (depth + 16 * 1024);
+  CHECK(within(10s, [&] { return rss_bytes() <= before + bound; }));
+#endif
+  // Trimmed stacks are as good as new: a second burst, larger than what
+  // stayed warm, runs deep again (and is seen by goro::dump).
+  const int n2 = static_cast<int>(cached) + 512;
+  goro::Chan<int> release2(0);
+  std::atomic<int> again{0};
+  for (int i = 0; i < n2; ++i)
+    s.go([&again, release2] {
+      use_stack(static_cast<const char*>(__builtin_frame_address(0)), depth);
+      ++again;
+      release2.recv();
+    });
+  CHECK(within(120s, [&] { return again.load() == n2; }));
+  CHECK(wait_parked(s.runtime(), goro::detail::WaitReason::chan_receive, n2));
+  release2.close();
+}
+
 TEST_CASE("the default stack holds 240 KiB of frames") {
   std::atomic<std::size_t> used{0};
   {
@@ -565,4 +643,116 @@ TEST_CASE("a timer fires on time while the thread that waited for it runs other 
   CAPTURE(procs, late_us.load());
   CHECK(late_us.load() >= 0);
   CHECK(late_us.load() < 200'000);
+}
+
+// ---------------------------------------------------------------------------
+// Options are checked (issue 12 §8)
+
+namespace {
+
+// The message of the std::invalid_argument that constructing a Scheduler
+// with o throws ("" if it does not throw).
+std::string rejection(const goro::Options& o) {
+  try {
+    goro::Scheduler s{o};
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// A Scheduler with o runs a goroutine.
+bool runs(const goro::Options& o) {
+  std::atomic<bool> ran{false};
+  {
+    goro::Scheduler s{o};
+    s.go([&] { ran = true; });
+  }
+  return ran.load();
+}
+
+}  // namespace
+
+TEST_CASE("Options::procs out of range is rejected naming the field and its limits") {
+  for (int bad : {-1, -100, goro::Options::max_procs + 1, 100'000}) {
+    const std::string why = rejection(goro::Options{.procs = bad});
+    INFO(bad << ": " << why);
+    CHECK(contains(why, "goro::Options::procs = " + std::to_string(bad) + " is out of range"));
+    CHECK(contains(why, "1 to 1024"));
+  }
+  CHECK(runs(goro::Options{.procs = 1}));
+  CHECK(runs(goro::Options{.procs = goro::Options::max_procs}));
+}
+
+TEST_CASE("Options::stack_size out of range is rejected naming the field and its limits") {
+  for (std::size_t bad : {std::size_t{0}, std::size_t{8192}, goro::Options::min_stack_size - 1,
+                          goro::Options::max_stack_size + 1, std::size_t{1} << 63, SIZE_MAX}) {
+    const std::string why = rejection(goro::Options{.stack_size = bad});
+    INFO(bad << ": " << why);
+    CHECK(contains(why, "goro::Options::stack_size = " + std::to_string(bad) + " is out of range"));
+    CHECK(contains(why, "16384 to 1073741824 bytes"));
+  }
+  CHECK(runs(goro::Options{.procs = 2, .stack_size = goro::Options::min_stack_size}));
+  CHECK(runs(goro::Options{.procs = 2, .stack_size = goro::Options::max_stack_size}));
+}
+
+TEST_CASE("Options::max_threads below one is rejected") {
+  for (int bad : {0, -1}) {
+    const std::string why = rejection(goro::Options{.max_threads = bad});
+    INFO(why);
+    CHECK(contains(why, "goro::Options::max_threads = " + std::to_string(bad) + " is out of range (at least 1)"));
+  }
+  // Below procs + 1 it is raised to procs + 1: the runtime still runs.
+  CHECK(runs(goro::Options{.procs = 4, .max_threads = 1}));
+}
+
+TEST_CASE("Options::idle_thread_timeout_ms below zero is rejected") {
+  const std::string why = rejection(goro::Options{.idle_thread_timeout_ms = -1});
+  CHECK(contains(why, "goro::Options::idle_thread_timeout_ms = -1 is out of range (at least 0)"));
+  CHECK(runs(goro::Options{.procs = 2, .idle_thread_timeout_ms = 0}));
+}
+
+TEST_CASE("Options::warn_long_running_ms below zero is rejected") {
+  const std::string why = rejection(goro::Options{.warn_long_running_ms = -5});
+  CHECK(contains(why, "goro::Options::warn_long_running_ms = -5 is out of range (0 for off, or more)"));
+  CHECK(runs(goro::Options{.procs = 2, .warn_long_running_ms = 0}));
+}
+
+TEST_CASE("goro::run with out-of-range options throws before running anything") {
+  bool ran = false;
+  CHECK_THROWS_AS(goro::run(goro::Options{.stack_size = SIZE_MAX}, [&] { ran = true; }), std::invalid_argument);
+  CHECK_FALSE(ran);
+}
+
+// ---------------------------------------------------------------------------
+// goro::run(options, fn) (issue 19 §1). Each program that needs a fresh
+// default runtime is a death test (tests/death/run_options_*.cpp); here, what
+// works in a process whose default runtime may already run.
+
+TEST_CASE("goro::run with options once the default runtime runs with others is a clear error") {
+  CHECK(goro::run([] { return 1; }) == 1);  // the default runtime runs
+  goro::Options other = goro::detail::default_requested;
+  other.randomize += 12345;
+  bool ran = false;
+  try {
+    goro::run(other, [&] { ran = true; });
+    FAIL("goro::run(options, fn) did not throw");
+  } catch (const std::logic_error& e) {
+    CHECK(contains(e.what(), "the default runtime is already running with other options"));
+  }
+  CHECK_FALSE(ran);
+  // The options it runs with are fine, and the runtime is still usable.
+  CHECK(goro::run(goro::detail::default_requested, [] { return 2; }) == 2);
+  CHECK(goro::run([] { return 3; }) == 3);
+}
+
+TEST_CASE("goro::run with options called from a goroutine just calls the function") {
+  std::atomic<int> value{0};
+  {
+    goro::Scheduler s{goro::Options{.procs = 2}};
+    s.go([&] { value = goro::run(goro::Options{.procs = 3, .randomize = 9}, [] { return goro::procs(); }); });
+  }
+  CHECK(value.load() == 2);  // fn ran right there, on the caller's scheduler
 }

@@ -18,15 +18,19 @@
 //   plain OS thread, the thread. try_send/try_recv never block.
 // - Misuse throws goro::channel_error with Go's text: "send on closed
 //   channel" (also to a sender blocked when the channel is closed), "close of
-//   closed channel", "close of nil channel".
+//   closed channel", "close of nil channel". A capacity out of range
+//   (negative, or a buffer that is too large) throws std::invalid_argument
+//   ("makechan: size out of range").
 // - Move-only element types (std::unique_ptr) work. T must be nothrow
 //   move-constructible (values move under the channel's lock).
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -45,9 +49,14 @@ class Chan {
   // A nil channel (Go: var ch chan T).
   Chan() noexcept = default;
 
-  // A channel with the given buffer capacity (0: unbuffered).
+  // A channel with the given buffer capacity (0: unbuffered). A negative
+  // capacity, or one whose buffer (capacity * sizeof(T) bytes) is larger
+  // than 2^48 bytes or cannot be allocated, throws std::invalid_argument
+  // with Go's text, "makechan: size out of range".
   explicit Chan(std::size_t capacity)
       : core_(std::make_shared<detail::ChanCore>(capacity, detail::elem_ops_for<T>)) {}
+  template <std::signed_integral I>
+  explicit Chan(I capacity) : Chan(checked_capacity(capacity)) {}
 
   // Go: ch <- v.
   void send(const T& v) const requires std::is_copy_constructible_v<T> {
@@ -132,6 +141,12 @@ class Chan {
   long use_count() const noexcept { return core_.use_count(); }
 
  private:
+  template <std::signed_integral I>
+  static std::size_t checked_capacity(I capacity) {
+    if (capacity < 0) throw std::invalid_argument("makechan: size out of range");
+    return static_cast<std::size_t>(capacity);
+  }
+
   std::shared_ptr<detail::ChanCore> core_;
 };
 

@@ -14,6 +14,12 @@
 // An exception escaping a goroutine is fatal, as an unrecovered panic is in
 // Go: goro prints `goroutine N [running]: uncaught exception: what()` with
 // the place the goroutine was created, then calls std::terminate.
+//
+// Out of memory: when no stack can be had for the new goroutine, goro::go
+// throws std::bad_alloc (as `new` would; Go would die) and nothing is
+// started or counted; the runtime stays usable, and go works again once
+// memory is freed or goroutines finish. Whatever copying the arguments or
+// moving the callable throws reaches the caller the same way.
 #pragma once
 
 #include <thread>

@@ -14,7 +14,7 @@
 //   mutex another one locked. Not recursive: locking it twice from the same
 //   goroutine deadlocks (Go's deadlock detector reports it under goro::run).
 // - unlock() of an unlocked mutex is fatal, as in Go:
-//   `fatal error: sync: unlock of unlocked mutex`, then abort.
+//   `fatal error: sync: unlock of unlocked mutex`, then exit 2.
 // - Fair in the long run (Go's starvation mode, below): no waiter waits for
 //   more than about a millisecond longer than it must.
 // - Memory: everything written before unlock() is visible after the lock()
@@ -40,9 +40,9 @@
 #include <cstdint>
 
 #include "detail/config.hpp"
+#include "detail/fatal.hpp"
 #include "detail/goroutine.hpp"
 #include "detail/processor.hpp"
-#include "detail/fatal.hpp"
 #include "detail/wait_queue.hpp"
 
 namespace goro {

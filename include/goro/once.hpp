@@ -18,7 +18,7 @@
 // - Calling call() on the same Once from inside f (in the same goroutine or
 //   plain thread) would wait for itself forever: it is detected and fatal,
 //   `fatal error: sync: Once.call called recursively from inside its own
-//   function (deadlock)`, then abort. (Go deadlocks.)
+//   function (deadlock)`, then exit 2. (Go deadlocks.)
 // - Memory: everything f did is visible to every caller once call() returns.
 // - Non-copyable, non-movable; must outlive every call on it.
 //
@@ -71,9 +71,9 @@
 #include <utility>
 
 #include "detail/config.hpp"
+#include "detail/fatal.hpp"
 #include "detail/goroutine.hpp"
 #include "detail/machine.hpp"
-#include "detail/fatal.hpp"
 #include "detail/wait_queue.hpp"
 #include "mutex.hpp"
 

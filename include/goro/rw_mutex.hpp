@@ -15,7 +15,7 @@
 // - Callable from goroutines and plain OS threads, in any mix. Thread-safe.
 //   Not owned: one goroutine may lock it and another unlock it.
 // - Misuse is fatal, as in Go: `fatal error: sync: RUnlock of unlocked
-//   RWMutex`, `fatal error: sync: Unlock of unlocked RWMutex`, then abort.
+//   RWMutex`, `fatal error: sync: Unlock of unlocked RWMutex`, then exit 2.
 // - Memory: a writer's critical section is visible to every later reader
 //   and writer; readers' sections are visible to the next writer.
 // - Non-copyable, non-movable; must outlive every call on it.
@@ -40,8 +40,8 @@
 #include <cstdint>
 
 #include "detail/config.hpp"
-#include "detail/goroutine.hpp"
 #include "detail/fatal.hpp"
+#include "detail/goroutine.hpp"
 #include "detail/wait_queue.hpp"
 #include "mutex.hpp"
 

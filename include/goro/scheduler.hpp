@@ -11,20 +11,27 @@
 //
 // Thread-safety: every member may be called from any thread or goroutine.
 // Destroying a Scheduler from one of its own goroutines is a fatal error.
+// The constructor throws std::invalid_argument for out-of-range Options
+// (options.hpp). go() throws std::bad_alloc when no stack can be had, leaving
+// nothing started (see goro::go).
 #pragma once
 
+#include <atomic>
+#include <climits>
+#include <cstdint>
 #include <exception>
 #include <functional>
+#include <mutex>
 #include <optional>
-#include <string_view>
-#include <cstdio>
-#include <cstdlib>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
 #include "detail/source_location.hpp"
 #include "detail/diagnostics.hpp"
+#include "detail/env.hpp"
 #include "detail/monitor.hpp"
+#include "detail/options_check.hpp"
 #include "detail/processor.hpp"
 #include "options.hpp"
 
@@ -39,25 +46,50 @@ inline void start_runtime(Runtime* rt) {
   if (rt->opts.warn_long_running_ms > 0) ensure_monitor(rt);
 }
 
+// Options of the default runtime when the program gives none: the defaults,
+// with the GORO_* environment variables applied (detail/env.hpp).
+inline Options default_options_from_env() {
+  Options o;
+  if (auto v = env_bool("GORO_DETECT_DEADLOCK")) o.detect_deadlock = *v;
+  if (auto v = env_bool("GORO_DUMP_ON_SIGQUIT")) o.dump_on_sigquit = *v;
+  if (auto v = env_uint("GORO_RANDOMIZE", 0, UINT64_MAX)) o.randomize = *v;
+  if (auto v = env_int("GORO_WARN_LONG_RUNNING_MS", 0, INT_MAX)) o.warn_long_running_ms = *v;
+  return o;
+}
+
 // The default runtime: created on first use, never destroyed (when main
 // returns the program ends, goroutines or not — as in Go).
-inline Runtime* default_runtime() {
-  static Runtime* rt = [] {
-    Options o;
-    if (const char* v = std::getenv("GORO_DETECT_DEADLOCK"); v && std::string_view(v) == "0")
-      o.detect_deadlock = false;
-    if (const char* v = std::getenv("GORO_WARN_LONG_RUNNING_MS"); v && *v) {
-      char* end = nullptr;
-      const long ms = std::strtol(v, &end, 10);
-      if (*end == '\0' && ms >= 0 && ms <= 1'000'000'000)
-        o.warn_long_running_ms = static_cast<int>(ms);
-      else
-        std::fprintf(stderr, "goro: ignoring GORO_WARN_LONG_RUNNING_MS=%s (want milliseconds, 0 for off)\n", v);
-    }
-    auto* r = new Runtime(o);
-    start_runtime(r);
-    return r;
-  }();
+//
+// Invariants: default_rt is null until the runtime is fully built and
+// started, then never changes; default_requested (the Options it was built
+// from, before resolving procs) is written once, under default_mu, before
+// default_rt is published.
+inline std::atomic<Runtime*> default_rt{nullptr};
+inline std::mutex default_mu;
+inline Options default_requested;
+
+// The default runtime, created from `options` (null: default_options_from_env)
+// if it does not exist yet. If it exists and `options` differ from the ones
+// it was created with, throws std::logic_error.
+inline Runtime* default_runtime(const Options* options = nullptr) {
+  // Memory ordering: acquire pairs with the release below: a caller that
+  // sees the pointer sees the runtime built.
+  Runtime* rt = default_rt.load(std::memory_order_acquire);
+  if (rt && !options) return rt;
+  std::lock_guard<std::mutex> guard(default_mu);
+  rt = default_rt.load(std::memory_order_relaxed);
+  if (!rt) {
+    const Options o = options ? *options : default_options_from_env();
+    rt = new Runtime(o);  // throws std::invalid_argument for bad options
+    start_runtime(rt);
+    default_requested = o;
+    default_rt.store(rt, std::memory_order_release);
+  } else if (options && !(*options == default_requested)) {
+    throw std::logic_error(
+        "goro::run(options, fn): the default runtime is already running with other options "
+        "(goro::go, goro::run or another goro::run(options, fn) started it first); "
+        "pass the options to the first goro::run, before any goroutine is started");
+  }
   return rt;
 }
 
@@ -204,38 +236,38 @@ inline int num_goroutine() noexcept {
 // Number of processors of the caller's runtime (Go: runtime.GOMAXPROCS(0)).
 inline int procs() noexcept { return detail::current_runtime()->nprocs; }
 
-// Go's main: runs fn() as a goroutine on the default runtime, blocks the
-// calling thread until it returns, and returns its result (an exception it
-// throws is rethrown here). Deadlock detection watches this goroutine: if it
-// and every other goroutine are blocked with nothing that could wake them,
-// the program ends with Go's `all goroutines are asleep - deadlock!`.
-// Called from a goroutine, it just calls fn().
+namespace detail {
+
+// goro::run's body, on the runtime rt.
 template <class F>
-auto run(F&& fn, detail::SourceLocation loc = detail::SourceLocation::current()) -> std::invoke_result_t<F&> {
+auto run_main(Runtime* rt, F&& fn, SourceLocation loc) -> std::invoke_result_t<F&> {
   using R = std::invoke_result_t<F&>;
-  if (detail::current_g()) return fn();
-  detail::Runtime* rt = detail::default_runtime();
   // A reference result is kept as a pointer (std::optional<T&> does not exist).
   using Stored = std::conditional_t<std::is_reference_v<R>, std::remove_reference_t<R>*, R>;
   std::conditional_t<std::is_void_v<R>, bool, std::optional<Stored>> result{};
   std::exception_ptr error;
-  detail::Parker done;
+  Parker done;
   rt->nmain.fetch_add(1, std::memory_order_acq_rel);
-  detail::spawn(rt, [&] {
-    try {
-      if constexpr (std::is_void_v<R>) {
-        fn();
-      } else if constexpr (std::is_reference_v<R>) {
-        result.emplace(&fn());
-      } else {
-        result.emplace(fn());
+  try {
+    spawn(rt, [&] {
+      try {
+        if constexpr (std::is_void_v<R>) {
+          fn();
+        } else if constexpr (std::is_reference_v<R>) {
+          result.emplace(&fn());
+        } else {
+          result.emplace(fn());
+        }
+      } catch (...) {
+        error = std::current_exception();
       }
-    } catch (...) {
-      error = std::current_exception();
-    }
-    rt->nmain.fetch_sub(1, std::memory_order_acq_rel);
-    done.unpark();
-  }, loc, true);
+      rt->nmain.fetch_sub(1, std::memory_order_acq_rel);
+      done.unpark();
+    }, loc, true);
+  } catch (...) {
+    rt->nmain.fetch_sub(1, std::memory_order_acq_rel);  // no goroutine was started
+    throw;
+  }
   done.park();
   if (error) std::rethrow_exception(error);
   if constexpr (std::is_reference_v<R>) {
@@ -243,6 +275,43 @@ auto run(F&& fn, detail::SourceLocation loc = detail::SourceLocation::current())
   } else if constexpr (!std::is_void_v<R>) {
     return std::move(*result);
   }
+}
+
+}  // namespace detail
+
+// Go's main: runs fn() as a goroutine on the default runtime, blocks the
+// calling thread until it returns, and returns its result (an exception it
+// throws is rethrown here). Deadlock detection watches this goroutine: if it
+// and every other goroutine are blocked with nothing that could wake them,
+// the program ends with Go's `all goroutines are asleep - deadlock!`.
+// fn is goroutine 1, as Go's main, when it is the default runtime's first
+// goroutine (no goro::go from a plain thread ran before); otherwise it gets
+// the next id.
+// Called from a goroutine, it just calls fn().
+template <class F>
+auto run(F&& fn, detail::SourceLocation loc = detail::SourceLocation::current()) -> std::invoke_result_t<F&> {
+  if (detail::current_g()) return fn();
+  return detail::run_main(detail::default_runtime(), fn, loc);
+}
+
+// goro::run with Options for the default runtime (deadlock detection,
+// SIGQUIT dump, randomized scheduling, procs, …), which it creates with them:
+//
+//   int main() { return goro::run(goro::Options{.detect_deadlock = false}, real_main); }
+//
+// The options are used as given: the GORO_* environment variables do not
+// apply (procs = 0 still reads GORO_MAXPROCS / GOMAXPROCS). Throws
+// std::invalid_argument for an out-of-range field, and std::logic_error if
+// the default runtime is already running with other options (it starts at
+// the first goro::go from a plain thread or goro::run: pass the options to
+// the first call). Called from a goroutine, it checks the options and calls
+// fn().
+template <class F>
+auto run(const Options& options, F&& fn, detail::SourceLocation loc = detail::SourceLocation::current())
+    -> std::invoke_result_t<F&> {
+  detail::check_options(options);
+  if (detail::current_g()) return fn();
+  return detail::run_main(detail::default_runtime(&options), fn, loc);
 }
 
 }  // namespace goro

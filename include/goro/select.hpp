@@ -30,6 +30,7 @@
 
 #include "chan.hpp"
 #include "detail/chan_core.hpp"
+#include "detail/fatal.hpp"
 
 namespace goro {
 

@@ -1,8 +1,10 @@
 // testing — helpers for testing code that uses goroutines.
 //
 // goro::testing::expect_no_leaks(fn) runs fn and then checks that every
-// goroutine fn started has finished (Go: go.uber.org/goleak). Goroutines get
-// a grace period to wind down (up to `grace`, polling with back-off); any
+// goroutine of the runtime created while fn ran has finished (Go:
+// go.uber.org/goleak). That is every such goroutine, whoever started it: run
+// it while nothing else starts goroutines on that runtime. Goroutines get a
+// grace period to wind down (up to `grace`, polling with back-off); any
 // still alive after it are reported with their dump in a goro::testing::
 // leak_error, which a test framework shows as the failure.
 //

@@ -23,6 +23,7 @@
 #include <stdexcept>
 
 #include "chan.hpp"
+#include "detail/fatal.hpp"
 #include "detail/processor.hpp"
 #include "detail/timers.hpp"
 #include "detail/wait_queue.hpp"

@@ -12,7 +12,7 @@
 // - As in Go, calls with a positive delta that start while the counter is
 //   zero must happen before wait(); a WaitGroup may be reused for a new round
 //   once every wait() of the previous round has returned.
-// - Misuse is fatal with Go's messages, then abort:
+// - Misuse is fatal with Go's messages, then exit 2:
 //   `fatal error: sync: negative WaitGroup counter`,
 //   `fatal error: sync: WaitGroup misuse: Add called concurrently with Wait`,
 //   `fatal error: sync: WaitGroup is reused before previous Wait has returned`.
@@ -38,9 +38,9 @@
 #include <utility>
 
 #include "detail/config.hpp"
+#include "detail/fatal.hpp"
 #include "detail/goroutine.hpp"
 #include "detail/source_location.hpp"
-#include "detail/fatal.hpp"
 #include "detail/wait_queue.hpp"
 #include "scheduler.hpp"
 

@@ -1,6 +1,6 @@
 // expect: runtime: program exceeds 8-thread limit
 // expect: fatal error: thread exhaustion
-// exit: abort
+// exit: 2
 // Past Options::max_threads goro fails with Go's message instead of
 // exhausting the OS.
 #include <goro/goro.hpp>

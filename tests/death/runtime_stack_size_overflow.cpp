@@ -1,5 +1,6 @@
+// expect: ^fatal error: stack overflow$
 // expect: goroutine [0-9]+: stack overflow \(stack size 65536\)
-// exit: abort
+// exit: 2
 // sanitize: none
 // Options::stack_size is an upper bound as well: a goroutine that needs
 // more than its 64 KiB stack overflows into the guard page and is reported.

@@ -1,5 +1,6 @@
+// expect: ^fatal error: stack overflow$
 // expect: goroutine [0-9]+: stack overflow \(stack size 262144\)
-// exit: abort
+// exit: 2
 // sanitize: none
 // Unbounded recursion in a goroutine with the default options: the guard
 // page below the stack turns it into a report, not memory corruption.

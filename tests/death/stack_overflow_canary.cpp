@@ -1,5 +1,6 @@
+// expect: ^fatal error: stack overflow$
 // expect: goroutine [0-9]+: stack overflow \(stack size 65536\)
-// exit: abort
+// exit: 2
 // sanitize: none
 // The same with guard pages off (canary stacks): the overflow runs into the
 // slab's guard page, or the canary check at the next switch catches it.

@@ -1,5 +1,7 @@
 // expect: fatal error: sync: WaitGroup is reused before previous Wait has returned
-// exit: abort
+// expect: ^goroutine [0-9]+ \[running\]:
+// expect: created at .*wait_group_reused.cpp:19
+// exit: 2
 // Go: the check in WaitGroup.Wait that Go's TestWaitGroupMisuse3 hunts for
 // with racing goroutines, made deterministic with one processor: a waiter
 // parks; the last done() releases it (it becomes runnable, not running);

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "config.hpp"
+#include "fatal.hpp"
 #include "goroutine.hpp"
 #include "machine.hpp"
 #include "processor.hpp"
@@ -54,9 +55,21 @@ inline constexpr ElemOps elem_ops_for{
 // - buf holds count values at [recvx, recvx+count) modulo cap.
 class ChanCore {
  public:
+  // Largest buffer a channel may have: Go's maxAlloc on 64-bit Linux (2^48
+  // bytes). A negative capacity converted to std::size_t is beyond it.
+  static constexpr std::size_t max_buffer_bytes = std::size_t{1} << 48;
+
+  // Throws std::invalid_argument("makechan: size out of range"), Go's
+  // makechan panic, for a buffer larger than max_buffer_bytes or one that
+  // cannot be allocated.
   ChanCore(std::size_t cap, const ElemOps& ops) : cap_(cap), ops_(ops) {
     if (cap_ > 0) {
-      buf_ = static_cast<std::byte*>(::operator new(cap_ * ops_.size, std::align_val_t{ops_.align}));
+      if (cap_ > max_buffer_bytes / ops_.size) throw std::invalid_argument("makechan: size out of range");
+      try {
+        buf_ = static_cast<std::byte*>(::operator new(cap_ * ops_.size, std::align_val_t{ops_.align}));
+      } catch (const std::bad_alloc&) {
+        throw std::invalid_argument("makechan: size out of range");
+      }
     }
   }
 

@@ -4,19 +4,24 @@
 // goro::dump, SIGQUIT and the deadlock report.
 #pragma once
 
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <mutex>
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "clock.hpp"
@@ -96,6 +101,29 @@ inline void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs) {
 }
 
 // ---------------------------------------------------------------------------
+// Fatal errors (fatal.hpp): the goroutine that made the error.
+
+// The calling goroutine as goro::dump shows it (inside goro::blocking: the
+// goroutine making the call). Lock-free: fatal may be called with any runtime
+// lock held.
+inline void print_fatal_goroutine() noexcept {
+  M* m = current_m();
+  const G* g = m ? (m->curg() ? m->curg() : m->blocked_g) : nullptr;
+  if (!g) return;
+  try {
+    std::ostringstream os;
+    os << '\n';
+    write_dump(os, {GoroutineInfo{g->goid(), g->status.load(std::memory_order_relaxed),
+                                  g->wait_reason.load(std::memory_order_relaxed),
+                                  g->wait_since.load(std::memory_order_relaxed), g->created(),
+                                  g->is_main.load(std::memory_order_relaxed)}});
+    std::fputs(os.str().c_str(), stderr);
+  } catch (...) {
+    // Out of memory while dying: the message line is out already.
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Uncaught exceptions (Go: an unrecovered panic).
 
 [[noreturn]] inline void uncaught_exception(G* g, std::exception_ptr e) {
@@ -118,9 +146,10 @@ inline void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs) {
 // ---------------------------------------------------------------------------
 // Stack overflow.
 
-// Async-signal-safe: formats with write(2) only.
+// Async-signal-safe: formats with write(2) only. Go prints `fatal error:
+// stack overflow` and the goroutine, and exits 2; so does goro.
 [[noreturn]] inline void report_stack_overflow(std::uint64_t id, std::size_t size) noexcept {
-  char buf[128];
+  char buf[192];
   int n = 0;
   auto put = [&](const char* s) {
     while (*s && n < static_cast<int>(sizeof buf) - 1) buf[n++] = *s++;
@@ -134,14 +163,13 @@ inline void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs) {
     } while (v);
     while (k > 0 && n < static_cast<int>(sizeof buf) - 1) buf[n++] = tmp[--k];
   };
-  put("goroutine ");
+  put("fatal error: stack overflow\n\ngoroutine ");
   put_num(id);
   put(": stack overflow (stack size ");
   put_num(size);
   put(")\n");
   [[maybe_unused]] ssize_t w = ::write(2, buf, static_cast<std::size_t>(n));
-  ::signal(SIGABRT, SIG_DFL);
-  ::abort();
+  ::_exit(fatal_exit_status);  // a fatal error, as Go's `fatal error: stack overflow`
 }
 
 // The canary at the base of an unguarded stack was overwritten.
@@ -154,6 +182,7 @@ struct HookRegistry {
   struct sigaction old_segv {};
   struct sigaction old_bus {};
   std::atomic<bool> installed{false};
+  std::mutex dump_mu;  // held by the SIGQUIT dump while it reads the runtimes
 };
 
 inline HookRegistry& hooks() {
@@ -212,17 +241,90 @@ inline void thread_exiting(M* m) {
 
 // ---------------------------------------------------------------------------
 // SIGQUIT: print every runtime's goroutines and exit 2, as Go does.
-// Best effort: the dump allocates, which a signal handler should not do;
-// the process is ending either way.
+//
+// The dump takes the stack pool's lock and allocates, which a signal handler
+// must not do: the signal may land on a thread that holds that very lock (or
+// malloc's), and the handler would wait for itself forever. So the handler
+// only writes a byte to a pipe (async-signal-safe), and a dedicated thread,
+// started with the first runtime that asks for the dump, waits on the pipe,
+// prints the dump and ends the process. The interrupted thread returns from
+// the handler and releases whatever it held.
+
+struct SigquitDumper {
+  std::atomic<int> write_fd{-1};  // the pipe's write end, for the handler
+  std::once_flag started;
+};
+
+inline SigquitDumper& sigquit_dumper() {
+  static SigquitDumper d;
+  return d;
+}
 
 inline void on_sigquit(int) {
-  std::ostringstream os;
-  os << "SIGQUIT: quit\n\n";
-  for (auto& slot : hooks().runtimes)
-    if (Runtime* rt = slot.load(std::memory_order_acquire)) write_dump(os, snapshot(rt));
-  const std::string s = os.str();
-  [[maybe_unused]] ssize_t w = ::write(2, s.data(), s.size());
-  std::_Exit(2);
+  const int saved_errno = errno;
+  // Memory ordering: relaxed suffices — the handler is installed only after
+  // the descriptor is stored (sigaction orders them for this process).
+  const int fd = sigquit_dumper().write_fd.load(std::memory_order_relaxed);
+  const char byte = 'q';
+  // Non-blocking: if the pipe is full, a dump is coming anyway.
+  if (fd >= 0 && ::write(fd, &byte, 1) < 0) {
+  }
+  errno = saved_errno;
+}
+
+// The dumper thread: waits for the handler's byte, then dumps and exits 2.
+inline void sigquit_dump_loop(int read_fd) {
+  // Process-directed signals go to other threads: this one only waits.
+  sigset_t all;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  char byte;
+  for (;;) {
+    const ssize_t n = ::read(read_fd, &byte, 1);
+    if (n == 1) break;
+    if (n < 0 && errno == EINTR) continue;
+    return;  // the pipe is gone: no dump can be asked for any more
+  }
+  std::fflush(stdout);  // what the program printed comes first
+  HookRegistry& h = hooks();
+  std::string out = "SIGQUIT: quit\n\n";
+  {
+    // Runtimes are not destroyed while we read them (remove_process_hooks).
+    std::lock_guard<std::mutex> guard(h.dump_mu);
+    for (auto& slot : h.runtimes) {
+      if (Runtime* rt = slot.load(std::memory_order_acquire)) {
+        std::ostringstream os;
+        write_dump(os, snapshot(rt));
+        out += os.str();
+      }
+    }
+  }
+  for (std::size_t done = 0; done < out.size();) {
+    const ssize_t w = ::write(2, out.data() + done, out.size() - done);
+    if (w <= 0 && errno != EINTR) break;
+    if (w > 0) done += static_cast<std::size_t>(w);
+  }
+  std::_Exit(fatal_exit_status);
+}
+
+// Starts the dumper thread and installs the handler, once per process.
+inline void enable_sigquit_dump() {
+  SigquitDumper& d = sigquit_dumper();
+  std::call_once(d.started, [&d] {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+      std::fprintf(stderr, "goro: cannot enable the SIGQUIT dump (pipe: %s)\n", std::strerror(errno));
+      return;
+    }
+    ::fcntl(fds[1], F_SETFL, ::fcntl(fds[1], F_GETFL) | O_NONBLOCK);
+    d.write_fd.store(fds[1], std::memory_order_relaxed);
+    std::thread(sigquit_dump_loop, fds[0]).detach();
+    struct sigaction sa {};
+    sa.sa_handler = &on_sigquit;
+    sa.sa_flags = SA_RESTART;  // interrupted system calls of the program carry on
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGQUIT, &sa, nullptr);
+  });
 }
 
 inline void install_process_hooks(Runtime* rt) {
@@ -231,6 +333,7 @@ inline void install_process_hooks(Runtime* rt) {
     Runtime* expected = nullptr;
     if (slot.compare_exchange_strong(expected, rt, std::memory_order_acq_rel)) break;
   }
+  fatal_goroutine_printer.store(&print_fatal_goroutine, std::memory_order_release);
   if (!h.installed.exchange(true)) {
     struct sigaction sa {};
     sa.sa_sigaction = &on_fault;
@@ -239,13 +342,14 @@ inline void install_process_hooks(Runtime* rt) {
     ::sigaction(SIGSEGV, &sa, &h.old_segv);
     ::sigaction(SIGBUS, &sa, &h.old_bus);
   }
-  if (rt->opts.dump_on_sigquit) ::signal(SIGQUIT, &on_sigquit);
+  if (rt->opts.dump_on_sigquit) enable_sigquit_dump();
   if (rt->opts.randomize != 0)
     std::fprintf(stderr, "goro: randomized scheduling, seed %llu (reproduce with the same seed and procs = 1)\n",
                  static_cast<unsigned long long>(rt->opts.randomize));
 }
 
 inline void remove_process_hooks(Runtime* rt) {
+  std::lock_guard<std::mutex> guard(hooks().dump_mu);  // not while a SIGQUIT dump reads rt
   for (auto& slot : hooks().runtimes) {
     Runtime* expected = rt;
     if (slot.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) break;

@@ -42,6 +42,7 @@
 #include "config.hpp"
 #include "diagnostics.hpp"
 #include "fatal.hpp"
+#include "options_check.hpp"
 #include "runtime.hpp"
 #include "sanitizer.hpp"
 #include "spinlock.hpp"
@@ -360,20 +361,8 @@ inline void start_m(Runtime* rt, P* p, bool spinning) {
 // ---------------------------------------------------------------------------
 // Runtime lifetime. Go: schedinit / procresize.
 
-inline int procs_from_env(int requested) {
-  if (requested > 0) return requested;
-  for (const char* name : {"GORO_MAXPROCS", "GOMAXPROCS"}) {
-    if (const char* v = std::getenv(name)) {
-      const int n = std::atoi(v);
-      if (n > 0) return n;
-      std::fprintf(stderr, "goro: ignoring %s=%s (want a positive integer)\n", name, v);
-    }
-  }
-  return ncpu();
-}
-
 inline Runtime::Runtime(const Options& o)
-    : opts(o), nprocs(procs_from_env(o.procs)), stacks(o.stack_size, o.guard_pages) {
+    : opts(checked_options(o)), nprocs(resolve_procs(o.procs)), stacks(o.stack_size, o.guard_pages) {
   stacks.slot_init = &init_slot;
   sanitizer_create_spawner(tsan_spawner);
   rand_seed = opts.randomize != 0

@@ -29,6 +29,7 @@
 #include "global_queue.hpp"
 #include "goroutine.hpp"
 #include "machine.hpp"
+#include "options_check.hpp"
 #include "parker.hpp"
 #include "run_queue.hpp"
 #include "sanitizer.hpp"
@@ -37,15 +38,6 @@
 #include "timer_heap.hpp"
 
 namespace goro::detail {
-
-// The number of CPUs the process may run on (at least 1).
-inline int ncpu() noexcept {
-  static const int n = [] {
-    const unsigned hc = std::thread::hardware_concurrency();
-    return hc > 0 ? static_cast<int>(hc) : 1;
-  }();
-  return n;
-}
 
 enum class PStatus : std::uint8_t {
   idle,      // on the idle list, or being handed to an M

@@ -178,7 +178,7 @@ inline void sanitizer_destroy_fiber(SanitizerFiber& s) noexcept {
 // Called just before jumping from `from` (nullptr: `from` is finishing and
 // its fake stack may be freed) to `to`.
 GORO_ALWAYS_INLINE void sanitizer_before_switch([[maybe_unused]] SanitizerFiber* from,
-                                                [[maybe_unused]] SanitizerFiber& to) noexcept {
+                                                [[maybe_unused]] const SanitizerFiber& to) noexcept {
 #if GORO_ASAN
   __sanitizer_start_switch_fiber(from ? &from->asan_fake_stack : nullptr, to.stack_bottom,
                                  to.stack_size);

@@ -1,31 +1,58 @@
 // Stack — goroutine stacks: reserved in large mappings (slabs), committed
-// by the kernel only when touched, and reused warm.
+// by the kernel only when touched, reused warm, and given back to the OS
+// when they stay unused.
 //
 // Measured on the project's machines: first touch of a fresh page costs
 // 10–20 µs and a guarded mmap+mprotect stack ~70 µs, against ~6 ns for a
 // context switch, so spawn speed is decided by reusing warm stacks (Go reuses
 // its stacks too). Freed stacks go to a per-P cache (no lock) and overflow in
-// batches to a global free list.
+// batches to the pool: a free-slot bitmap per slab, under the pool's lock.
 //
 // Overflow detection. Each slab holds `per_slab` stacks back to back, lowest
 // address first; a stack grows down from its top towards its base. While the
 // guard budget allows, the page below each stack's base is PROT_NONE (one
-// extra kernel mapping per stack); beyond the budget (Linux allows 65,530
-// mappings per process by default, and a million goroutines must fit) a
-// canary word at the base (which must stay zero) is checked at every switch
-// away from the goroutine.
+// extra kernel mapping per stack); beyond goro's budget of guarded stacks
+// (default_guard_budget, so that a million goroutines stay under Linux's
+// default 65,530 mappings per process) a canary word at the base (which must
+// stay zero) is checked at every switch away from the goroutine.
+//
+// Trimming (Go: the scavenger in mgcscavenge.go). Pages a goroutine touched
+// stay committed while its stack is reused: that keeps spawning fast, but
+// after a burst of deep goroutines the memory would stay committed forever.
+// So free stacks in the pool that stayed unused for a whole trim_period,
+// beyond warm_cache of them, are released with madvise(MADV_DONTNEED) by a
+// trimmer thread (started by the first burst that needs it), whole slots at a
+// time, so that adjacent slots go in one call: the slot's G goes too, and is
+// rebuilt (slot_init) only when the slot is taken again, whose goroutine
+// then makes a new context, as on a fresh slab. A trimmed slot holds no
+// memory at all until then. Stacks that keep being reused (a server's
+// steady churn, a benchmark's rounds) are never trimmed, and neither are the
+// per-P caches (at most 2 * batch stacks each). An unguarded stack whose
+// canary is overwritten is left as it is, so that its next user still
+// reports the overflow.
+//
+// Running out of memory: when no slab can be mapped (mmap fails: the address
+// space limit, vm.max_map_count, or the OS's memory), taking a stack throws
+// std::bad_alloc and the pool is left as it was.
 #pragma once
 
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <new>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "config.hpp"
@@ -50,22 +77,40 @@ struct Stack {
   explicit operator bool() const noexcept { return base != nullptr; }
 };
 
+// Invariants (all under mu_, except published_* and the constants):
+// - A slot is in exactly one place: handed out (a live goroutine's, or in a
+//   P's cache), free in its slab's free_mask, or being trimmed (neither:
+//   only the trimmer touches it, with mu_ released).
+// - warm_mask is a subset of free_mask: free slots that may hold committed
+//   pages (given back since they were last trimmed); warm_free_ counts them.
+// - uninit_mask: slots being trimmed or trimmed, whose G is not built (its
+//   memory reads zero); a subset of free_mask once trimming is done.
+//   take_locked builds the G; for_each_slot skips them.
+// - low_warm_ <= warm_free_ at the start of a trim period's wait, and is the
+//   lowest warm_free_ seen since.
+// - first_free_: no slab below it has a free slot.
 class StackPool {
  public:
   // Stacks per slab: 64 × 256 KiB = 16 MiB of address space per mapping.
   static constexpr std::size_t per_slab = 64;
-  // Batch moved between a P's cache and the global list.
+  // Batch moved between a P's cache and the pool.
   static constexpr std::size_t batch = 32;
   // Guarded stacks cost two mappings each. With the slabs' own guards
   // (below), 8,192 guarded stacks + 1,000,000 canary stacks stay under
   // Linux's default 65,530 mappings, with room for the program's own.
   static constexpr std::size_t default_guard_budget = 8192;
+  // Free stacks in the pool that keep their pages however long they wait.
+  static constexpr std::size_t warm_cache = 256;
+  // Free stacks beyond warm_cache that stayed unused this long are trimmed.
+  static constexpr std::chrono::milliseconds trim_period{1000};
 
   struct Slab {
     char* mem;
     std::size_t bytes;
     std::uint64_t free_mask;  // bit i: slot i is free (not in any cache either)
     std::uint64_t guarded_mask;
+    std::uint64_t warm_mask;    // bit i: slot i is free and may hold committed pages
+    std::uint64_t uninit_mask;  // bit i: slot i's G is not built (trimmed)
   };
   static_assert(per_slab == 64, "one 64-bit free mask per slab");
 
@@ -75,6 +120,12 @@ class StackPool {
         guard_pages_(guard_pages) {}
 
   ~StackPool() {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (trimmer_.joinable()) trimmer_.join();
     for (const Slab& s : slabs_) {
 #if GORO_ASAN
       // Frames of parked contexts leave poisoned redzones in the shadow.
@@ -95,9 +146,19 @@ class StackPool {
   // lowest address first (a bitmap per slab), so the working set stays
   // compact: with a LIFO free list, 100,000 goroutines spawned again and
   // again scattered over ever more pages and slowed down by half.
+  // Out of memory: keeps what it got; throws std::bad_alloc if that is
+  // nothing (the cache and the pool are then unchanged).
   void refill(std::vector<Stack>& cache) {
+    cache.reserve(cache.size() + batch);  // no allocation once stacks are taken
     std::lock_guard<std::mutex> g(mu_);
-    for (std::size_t n = 0; n < batch; ++n) cache.push_back(take_locked());
+    for (std::size_t n = 0; n < batch; ++n) {
+      try {
+        cache.push_back(take_locked());
+      } catch (const std::bad_alloc&) {
+        if (n == 0) throw;
+        return;
+      }
+    }
   }
 
   // Returns half of an overfull cache to the pool.
@@ -108,6 +169,7 @@ class StackPool {
     cache.resize(cache.size() - n);
   }
 
+  // Throws std::bad_alloc when no stack can be had.
   Stack get_global() {
     std::lock_guard<std::mutex> g(mu_);
     return take_locked();
@@ -118,13 +180,15 @@ class StackPool {
     give_locked(s);
   }
 
-  // Calls fn(top) for every stack slot ever created (dump, deadlock check).
+  // Calls fn(top) for every stack slot holding a G (dump, deadlock check):
+  // every slot ever created but the trimmed ones (which hold no goroutine).
   template <class Fn>
   void for_each_slot(Fn&& fn) {
     std::lock_guard<std::mutex> g(mu_);
     for (const Slab& s : slabs_) {
-      for (char* p = s.mem; p + slot_bytes() <= s.mem + s.bytes; p += slot_bytes()) {
-        fn(p + slot_bytes());
+      for (std::size_t i = 0; i < per_slab; ++i) {
+        if ((s.uninit_mask >> i) & 1) continue;
+        fn(s.mem + (i + 1) * slot_bytes());
       }
     }
   }
@@ -143,15 +207,23 @@ class StackPool {
   }
 
   // The canary of an unguarded stack is its lowest word, which must still
-  // read zero (as mmap gave it). Nothing is written at creation: reading an
-  // untouched page maps the shared zero page and costs no memory, where a
-  // written canary would commit one more page per goroutine.
+  // read zero (as mmap gave it, or as trimming left it). Nothing is written
+  // at creation: reading an untouched page maps the shared zero page and
+  // costs no memory, where a written canary would commit one more page per
+  // goroutine.
   static bool canary_intact(const Stack& s) noexcept {
     return s.guarded || *reinterpret_cast<const volatile std::uint64_t*>(s.base) == 0;
   }
 
+  // Free stacks in the pool that may hold committed pages (tests, metrics).
+  std::size_t warm_free() {
+    std::lock_guard<std::mutex> g(mu_);
+    return warm_free_;
+  }
+
   std::size_t guard_budget = default_guard_budget;
-  // Called for every slot of a new slab, with the pool's lock held.
+  // Called for every slot of a new slab, and for a trimmed slot when it is
+  // taken again, with the pool's lock held.
   void (*slot_init)(char* top) noexcept = nullptr;
 
  private:
@@ -165,25 +237,41 @@ class StackPool {
 
   Stack take_locked() {
     while (first_free_ < slabs_.size() && slabs_[first_free_].free_mask == 0) ++first_free_;
-    if (first_free_ == slabs_.size()) new_slab_locked();
+    if (first_free_ == slabs_.size()) new_slab_locked();  // throws std::bad_alloc, changing nothing
     Slab& sl = slabs_[first_free_];
     const unsigned slot = static_cast<unsigned>(__builtin_ctzll(sl.free_mask));
-    sl.free_mask &= sl.free_mask - 1;
+    const std::uint64_t bit = std::uint64_t{1} << slot;
+    sl.free_mask &= ~bit;
+    if (sl.warm_mask & bit) {
+      sl.warm_mask &= ~bit;
+      --warm_free_;
+      low_warm_ = std::min(low_warm_, warm_free_);
+    }
+    if (sl.uninit_mask & bit) {  // trimmed: build its G now
+      sl.uninit_mask &= ~bit;
+      if (slot_init) slot_init(sl.mem + (slot + 1) * slot_bytes());
+    }
     return stack_at(static_cast<std::uint32_t>(first_free_), slot);
   }
 
   void give_locked(const Stack& s) noexcept {
-    slabs_[s.slab].free_mask |= std::uint64_t{1} << s.slot;
+    Slab& sl = slabs_[s.slab];
+    const std::uint64_t bit = std::uint64_t{1} << s.slot;
+    sl.free_mask |= bit;
+    sl.warm_mask |= bit;
+    ++warm_free_;
     if (s.slab < first_free_) first_free_ = s.slab;
+    if (warm_free_ > warm_cache) wake_trimmer_locked();
   }
 
   void new_slab_locked() {
+    slabs_.reserve(slabs_.size() + 1);  // may throw std::bad_alloc: nothing changed yet
     const std::size_t bytes = per_slab * slot_bytes();
     void* mem = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-    if (mem == MAP_FAILED) fatal("goro: out of memory allocating goroutine stacks (mmap failed)");
+    if (mem == MAP_FAILED) throw std::bad_alloc();
     char* m = static_cast<char*>(mem);
-    Slab slab{m, bytes, ~std::uint64_t{0}, 0};
+    Slab slab{m, bytes, ~std::uint64_t{0}, 0, 0, 0};
     for (std::size_t i = 0; i < per_slab; ++i) {
       char* slot = m + i * slot_bytes();
       // The lowest page of every slab is a guard whatever the budget: a
@@ -202,10 +290,114 @@ class StackPool {
     // (LSan scans only the readable parts, skipping the guard pages).
     __lsan_register_root_region(m, bytes);
 #endif
-    slabs_.push_back(slab);
+    slabs_.push_back(slab);  // reserved above: cannot throw
     if (slabs_.size() <= max_published) {
       published_mem_[slabs_.size() - 1].store(m, std::memory_order_relaxed);
       published_.store(slabs_.size(), std::memory_order_release);
+    }
+  }
+
+  // ---- Trimming ------------------------------------------------------------
+
+  // More than warm_cache free stacks may hold memory: make sure the trimmer
+  // looks at them.
+  void wake_trimmer_locked() noexcept {
+    if (stop_) return;
+    if (!trimmer_.joinable()) {
+      try {
+        trimmer_ = std::thread([this] { trim_loop(); });
+      } catch (...) {
+        // No thread (out of resources): the memory stays committed, as
+        // before trimming existed; the next give tries again.
+      }
+    } else if (trimmer_waiting_) {
+      trimmer_waiting_ = false;
+      cv_.notify_one();
+    }
+  }
+
+  // The trimmer thread: each period, trims the warm free stacks that were
+  // not needed during the whole period, beyond warm_cache; waits without a
+  // deadline while there are no more than warm_cache of them.
+  void trim_loop() {
+    // Signals are for the program's threads; this one only trims.
+    sigset_t all;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_BLOCK, &all, nullptr);
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      if (warm_free_ <= warm_cache) {
+        trimmer_waiting_ = true;
+        cv_.wait(lock, [this] { return stop_ || !trimmer_waiting_; });
+        continue;
+      }
+      low_warm_ = warm_free_;
+      if (cv_.wait_for(lock, trim_period, [this] { return stop_; })) break;
+      const std::size_t unused = std::min(low_warm_, warm_free_);
+      if (unused > warm_cache) trim(lock, unused - warm_cache);
+    }
+  }
+
+  // Releases the memory of up to n warm free slots, highest addresses first
+  // (take_locked hands out the lowest first, so these are needed last).
+  // Called and returns with `lock` held; releases it around the madvise
+  // calls, with the slots taken out of the free masks meanwhile.
+  void trim(std::unique_lock<std::mutex>& lock, std::size_t n) {
+    struct Picked {
+      std::size_t slab;
+      char* mem;
+      std::uint64_t slots;
+    };
+    std::vector<Picked> picked;
+    try {
+      picked.reserve(slabs_.size());
+    } catch (const std::bad_alloc&) {
+      return;  // try again next period
+    }
+    for (std::size_t si = slabs_.size(); si-- > 0 && n > 0;) {
+      Slab& sl = slabs_[si];
+      std::uint64_t candidates = sl.free_mask & sl.warm_mask;
+      std::uint64_t take = 0;
+      while (candidates != 0 && n > 0) {
+        const unsigned slot = 63u - static_cast<unsigned>(__builtin_clzll(candidates));
+        const std::uint64_t bit = std::uint64_t{1} << slot;
+        candidates &= ~bit;
+        sl.warm_mask &= ~bit;  // trimmed, or left alone for good (below)
+        --warm_free_;
+        // An overwritten canary is the evidence of an overflow that the
+        // slot's next user reports: keep it.
+        if (!canary_intact(stack_at(static_cast<std::uint32_t>(si), slot))) continue;
+        take |= bit;
+        --n;
+      }
+      if (take != 0) {
+        sl.free_mask &= ~take;
+        sl.uninit_mask |= take;  // for_each_slot no longer reads their G
+        picked.push_back({si, sl.mem, take});
+      }
+    }
+    if (picked.empty()) return;
+    lock.unlock();
+    for (const Picked& pk : picked) {
+      for (std::uint64_t rest = pk.slots; rest != 0;) {  // each run of adjacent slots: one call
+        const unsigned lo = static_cast<unsigned>(__builtin_ctzll(rest));
+        const std::uint64_t from_lo = rest >> lo;
+        const unsigned len = from_lo == ~std::uint64_t{0} ? 64u : static_cast<unsigned>(__builtin_ctzll(~from_lo));
+        const std::uint64_t run = len == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << len) - 1;
+        rest &= ~(run << lo);
+        char* addr = pk.mem + lo * slot_bytes();
+        const std::size_t bytes = len * slot_bytes();
+#if GORO_ASAN
+        // The old frames' redzones would poison the next goroutine's frames.
+        __asan_unpoison_memory_region(addr, bytes);
+#endif
+        ::madvise(addr, bytes, MADV_DONTNEED);  // private anonymous: reads zero from now on
+      }
+    }
+    lock.lock();
+    for (const Picked& pk : picked) {
+      slabs_[pk.slab].free_mask |= pk.slots;
+      if (pk.slab < first_free_) first_free_ = pk.slab;
     }
   }
 
@@ -218,6 +410,12 @@ class StackPool {
   std::vector<Slab> slabs_;
   std::size_t first_free_ = 0;  // no slab below this index has a free slot
   std::size_t guarded_ = 0;
+  std::size_t warm_free_ = 0;  // free slots with their warm bit set
+  std::size_t low_warm_ = 0;   // lowest warm_free_ in the current trim period
+  bool trimmer_waiting_ = false;
+  bool stop_ = false;
+  std::condition_variable cv_;  // wakes the trimmer (with mu_)
+  std::thread trimmer_;
   // Slab addresses readable from a signal handler without the lock.
   std::atomic<std::size_t> published_{0};
   std::unique_ptr<std::atomic<char*>[]> published_mem_{new std::atomic<char*>[max_published]()};

@@ -189,7 +189,11 @@ GORO_ALWAYS_INLINE Fiber switch_jump(M* m, G* from, G* to, bool exiting = false)
   Fiber target = std::move(to ? to->ctx : m->g0);  // before the sanitizer switch
   const bool fresh = to && std::exchange(to->fresh, false);
   SanitizerFiber* from_san = exiting ? nullptr : from ? &from->san : &m->g0_san;
-  SanitizerFiber& to_san = to ? to->san : m->g0_san;
+  // A copy, read while still in the runtime's ignored region: an exiting
+  // goroutine leaves that region below, and from then on TSan would count
+  // a read of the M's or the G's memory as the goroutine's own. (Without
+  // sanitizers the copy is dead and compiled away.)
+  const SanitizerFiber to_san = to ? to->san : m->g0_san;
   if (exiting) tsan_ignore_end();
   // Nothing shared is touched between the sanitizer switch and the jump:
   // TSan already attributes it to `to`, which may be a fresh fiber.
@@ -361,14 +365,28 @@ inline void goroutine_entry(Fiber from) noexcept {
   }
 }
 
-// Creates a G running f. Does not make it runnable.
+// Creates a G running f. Does not make it runnable. Throws std::bad_alloc
+// when no stack can be had, or what moving f throws; then nothing is left
+// behind (the stack goes back, no id is taken, nothing is counted).
 template <class F>
 G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main) {
   using Fn = std::decay_t<F>;
-  Stack s = get_stack(rt, p);
+  Stack s = get_stack(rt, p);  // may throw std::bad_alloc
   // The G lives at the very top of its stack (built with the slab).
   G* g = g_at(s.top());
   char* gmem = reinterpret_cast<char*>(g);
+  try {
+    if constexpr (sizeof(Fn) <= G::inline_fn_size && alignof(Fn) <= 16) {
+      g->fn = new (g->fn_storage) Fn(std::forward<F>(f));
+      g->destroy = [](void* fn) noexcept { static_cast<Fn*>(fn)->~Fn(); };
+    } else {
+      g->fn = new Fn(std::forward<F>(f));
+      g->destroy = [](void* fn) noexcept { delete static_cast<Fn*>(fn); };
+    }
+  } catch (...) {
+    put_stack(rt, p, s);
+    throw;
+  }
   if (!g->ctx) {
     // First use of this stack: make its fiber.
     const std::size_t size = static_cast<std::size_t>(gmem - s.base) & ~std::size_t{63};
@@ -382,13 +400,6 @@ G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main) {
   g->fresh = true;
   g->wait_reason.store(WaitReason::none, std::memory_order_relaxed);
   g->eh = {};
-  if constexpr (sizeof(Fn) <= G::inline_fn_size && alignof(Fn) <= 16) {
-    g->fn = new (g->fn_storage) Fn(std::forward<F>(f));
-    g->destroy = [](void* fn) noexcept { static_cast<Fn*>(fn)->~Fn(); };
-  } else {
-    g->fn = new Fn(std::forward<F>(f));
-    g->destroy = [](void* fn) noexcept { delete static_cast<Fn*>(fn); };
-  }
   g->invoke = [](void* fn) { (*static_cast<Fn*>(fn))(); };
   sanitizer_create_fiber(g->san, s.base, static_cast<std::size_t>(gmem - s.base));
   // Memory ordering: release publishes id and created to goro::dump,
@@ -402,21 +413,41 @@ G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main) {
 }
 
 // Spawns f on rt. From one of rt's goroutines the new G goes to runnext
-// (Go: newproc); from elsewhere to the global queue.
+// (Go: newproc); from elsewhere to the global queue. Throws std::bad_alloc
+// (no stack, or no room in the global queue) or what moving f throws, with
+// nothing half-done.
 template <class F>
 void spawn(Runtime* rt, F&& f, SourceLocation loc, bool is_main = false) {
   tsan_ignore_begin();  // runtime internals (see sanitizer.hpp)
   M* m = current_m();
   P* p = (m && m->rt == rt) ? m->p : nullptr;
-  G* g = new_g(rt, p, std::forward<F>(f), loc, is_main);
+  G* g;
+  try {
+    g = new_g(rt, p, std::forward<F>(f), loc, is_main);
+  } catch (...) {
+    tsan_ignore_end();
+    throw;
+  }
   tsan_ignore_end();
   tsan_release(g);  // Go: the go statement happens before the goroutine starts
   TsanIgnore tsan_ignore;
   if (p) {
     runq_put(rt, p, g, !chaos(rt, 2));
   } else {
-    SpinGuard guard(rt->lock);
-    global_put_locked(rt, g);
+    try {
+      SpinGuard guard(rt->lock);
+      global_put_locked(rt, g);  // may grow the queue: std::bad_alloc
+    } catch (...) {
+      // Undo new_g: the G never ran.
+      g->destroy(g->fn);
+      sanitizer_destroy_fiber(g->san);
+      g->status.store(GStatus::dead, std::memory_order_release);
+      // Memory ordering: seq_cst, as at a goroutine's end (goroutine_entry).
+      if (rt->live.fetch_sub(1, std::memory_order_seq_cst) == 1)
+        if (Parker* c = rt->closer.load(std::memory_order_seq_cst)) c->unpark();
+      put_stack(rt, nullptr, g->stack);
+      throw;
+    }
   }
   wakep(rt);
 }
