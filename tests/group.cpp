@@ -435,26 +435,7 @@ TEST_CASE("a Group used from a plain thread runs its goroutines on the default r
 }
 
 // ---------------------------------------------------------------------------
-// Lifetimes and limits under concurrency
-
-namespace {
-
-// Counts the live copies of a capture (the reliability issue's reproducer).
-// Its destructor takes a few microseconds, like freeing a large capture:
-// time enough for a waiter released too early to run on another thread.
-struct Tracker {
-  std::atomic<int>* live;
-  explicit Tracker(std::atomic<int>* l) : live(l) { live->fetch_add(1); }
-  Tracker(Tracker&& o) noexcept : live(std::exchange(o.live, nullptr)) {}
-  Tracker(const Tracker&) = delete;
-  ~Tracker() {
-    if (!live) return;
-    for (int i = 0; i < 200; ++i) goro::detail::cpu_relax();
-    live->fetch_sub(1);
-  }
-};
-
-}  // namespace
+// Lifetimes and limits under concurrency (Tracker: support.hpp)
 
 TEST_CASE("Group::go destroys the function and its captures before wait returns") {
   const int procs = GENERATE(1, 2, 4, 8);

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <utility>
 
 // Set by CMake (goro_test_flags, cmake/GoroSanitize.cmake): 20 under
 // ThreadSanitizer, 4 under AddressSanitizer, 1 otherwise. Tests divide their
@@ -92,5 +93,22 @@ inline int os_threads() {
   }
   return n;
 }
+
+// Counts the live copies of a capture: the reproducer of the reliability
+// issue (WaitGroup::go and Group::go destroyed the callable after done()).
+// Its destructor takes a few microseconds, like freeing a large capture:
+// time enough for a waiter woken by a done() that came before it to run on
+// another thread.
+struct Tracker {
+  std::atomic<int>* live;
+  explicit Tracker(std::atomic<int>* l) : live(l) { live->fetch_add(1); }
+  Tracker(Tracker&& o) noexcept : live(std::exchange(o.live, nullptr)) {}
+  Tracker(const Tracker&) = delete;
+  ~Tracker() {
+    if (!live) return;
+    for (int i = 0; i < 200; ++i) goro::detail::cpu_relax();
+    live->fetch_sub(1);
+  }
+};
 
 }  // namespace goro_test

@@ -153,22 +153,6 @@ TEST_CASE("WaitGroup::go runs the function in a goroutine and wait waits for it"
 
 namespace {
 
-// Counts the live copies of a capture: the reproducer of the reliability
-// issue (WaitGroup::go and Group::go destroyed the callable after done()).
-struct Tracker {
-  std::atomic<int>* live;
-  explicit Tracker(std::atomic<int>* l) : live(l) { live->fetch_add(1); }
-  Tracker(Tracker&& o) noexcept : live(std::exchange(o.live, nullptr)) {}
-  Tracker(const Tracker&) = delete;
-  // Takes a few microseconds, like freeing a large capture: time enough for
-  // a waiter woken by a done() that came before it to run on another thread.
-  ~Tracker() {
-    if (!live) return;
-    for (int i = 0; i < 200; ++i) goro::detail::cpu_relax();
-    live->fetch_sub(1);
-  }
-};
-
 // `rounds` times: four wg.go goroutines each own a Tracker; right after
 // wg.wait() none may be alive. The counter is freed at once, so a capture
 // destroyed after wait() returned is a use-after-free under ASan. Returns
