@@ -194,7 +194,7 @@ TEST_CASE("64 MiB pass through one connection intact, in partial reads and write
 
 TEST_CASE("a reader and a writer goroutine use one connection at the same time") {
   const int procs = GENERATE(1, 2, 4, 8);
-  const int n = scaled(20'000);
+  int n = scaled(20'000);
   std::atomic<int> a_got{0}, b_got{0};
   run_in(procs, [&] {
     auto ln = goro::net::listen("tcp", "127.0.0.1:0");
@@ -670,7 +670,6 @@ TEST_CASE("an idle runtime with open listeners and connections uses almost no CP
   goro::Scheduler s{goro::Options{.procs = procs}};
   auto ln = goro::net::listen("tcp", "127.0.0.1:0");
   const std::string addr = ln.addr().string();
-  std::atomic<int> parked_readers{0};
   s.go([&ln] { serve_echo(ln); });
   std::vector<goro::net::Conn> conns;
   for (int i = 0; i < 100; ++i) conns.push_back(goro::net::dial("tcp", addr));  // served: 100 goroutines in read
