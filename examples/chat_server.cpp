@@ -103,7 +103,13 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     goro::go(broadcaster, chat);
     goro::go([&ln, chat] {
-      for (;;) goro::go(handle_conn, chat, ln.accept());
+      for (;;) {
+        try {
+          goro::go(handle_conn, chat, ln.accept());
+        } catch (const std::system_error&) {
+          return;  // the listener was closed (main returned)
+        }
+      }
     });
     if (!demo) goro::Chan<int>().recv();  // serve until killed
 

@@ -10,12 +10,14 @@
 #include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -681,4 +683,100 @@ TEST_CASE("an idle runtime with open listeners and connections uses almost no CP
   CHECK(used < 0.05);  // under 5% of one core
   conns.clear();
   ln.close();
+}
+
+TEST_CASE("accept under EMFILE backs off, and every client is served once descriptors are freed") {
+  // The server runs in a child process whose RLIMIT_NOFILE is lowered so
+  // that not every client fits; the clients are plain sockets of this process.
+  const int clients = 60;
+  int port_pipe[2], release_pipe[2];
+  REQUIRE(::pipe2(port_pipe, O_CLOEXEC) == 0);
+  REQUIRE(::pipe2(release_pipe, O_CLOEXEC | O_NONBLOCK) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // Child: no Catch2 here; the exit status tells the outcome.
+    rlimit rl{};
+    ::getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = 40;
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) ::_exit(10);
+    std::atomic<int> served{0};
+    int status = 0;
+    try {
+      goro::Scheduler s{goro::Options{.procs = 2}};
+      s.go([&] {
+        auto ln = goro::net::listen("tcp", "127.0.0.1:0");
+        const int port = ln.addr().port();
+        if (::write(port_pipe[1], &port, sizeof port) != sizeof port) ::_exit(11);
+        goro::Chan<int> release(0);
+        goro::go([release, fd = release_pipe[0]] {  // the parent says when to let go
+          char b;
+          while (::read(fd, &b, 1) < 0 && errno == EAGAIN)
+            if (goro::wait_readable(fd, Clock::now() + 60s)) break;
+          release.close();
+        });
+        goro::WaitGroup wg;
+        for (int i = 0; i < clients; ++i) {
+          goro::net::Conn c = ln.accept();  // EMFILE meanwhile: waits, never throws
+          wg.go([c = std::move(c), release, &served]() mutable {
+            char b;
+            if (c.read_full(std::span(&b, 1)) == 1) c.write(std::string_view(&b, 1));
+            served.fetch_add(1);
+            release.recv();  // hold the descriptor until released
+          });
+        }
+        wg.wait();
+        ln.close();
+      });
+    } catch (...) {
+      status = 12;
+    }
+    ::_exit(status != 0 ? status : served.load() == clients ? 0 : 13);
+  }
+  ::close(port_pipe[1]);
+  int port = 0;
+  REQUIRE(::read(port_pipe[0], &port, sizeof port) == sizeof port);
+  std::vector<int> socks;
+  for (int i = 0; i < clients; ++i) {
+    const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    REQUIRE(::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);  // the backlog takes it
+    const char b = static_cast<char>('a' + i % 26);
+    REQUIRE(::send(s, &b, 1, MSG_NOSIGNAL) == 1);
+    socks.push_back(s);
+  }
+  // Collect echoes until none comes for `quiet`.
+  std::vector<bool> echoed(clients, false);
+  auto collect = [&](std::chrono::milliseconds quiet, std::chrono::seconds limit) {
+    const auto end = Clock::now() + limit;
+    int n = static_cast<int>(std::count(echoed.begin(), echoed.end(), true));
+    while (n < clients && Clock::now() < end) {
+      std::vector<pollfd> fds;
+      for (int i = 0; i < clients; ++i)
+        if (!echoed[i]) fds.push_back({socks[i], POLLIN, 0});
+      if (::poll(fds.data(), fds.size(), static_cast<int>(quiet.count())) <= 0) break;
+      for (const pollfd& p : fds)
+        if (p.revents) {
+          const auto i = static_cast<std::size_t>(std::find(socks.begin(), socks.end(), p.fd) - socks.begin());
+          char b;
+          if (::recv(p.fd, &b, 1, 0) == 1 && b == static_cast<char>('a' + i % 26)) echoed[i] = true, ++n;
+        }
+    }
+    return n;
+  };
+  const int before = collect(300ms, 20s);
+  REQUIRE(::write(release_pipe[1], "r", 1) == 1);
+  const int after = collect(5s, 30s);
+  int status = -1;
+  ::waitpid(pid, &status, 0);
+  for (int s : socks) ::close(s);
+  INFO("served while descriptors were exhausted: " << before);
+  CHECK(before > 0);
+  CHECK(before < clients);  // the limit really was hit
+  CHECK(after == clients);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
