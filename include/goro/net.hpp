@@ -378,7 +378,9 @@ inline std::vector<Addr> resolve(const Network& n, std::string_view address, boo
     out.emplace_back(n.base, reinterpret_cast<sockaddr*>(&un), len);
     return out;
   }
-  auto [host, port_s] = split_host_port(address, fn);
+  std::pair<std::string, std::string> host_port = split_host_port(address, fn);
+  const std::string& host = host_port.first;
+  const std::string& port_s = host_port.second;
   int port = -1;
   {
     int v = 0;
@@ -453,6 +455,16 @@ inline std::vector<Addr> resolve(const Network& n, std::string_view address, boo
   ::freeaddrinfo(res);
   if (out.empty()) throw std::system_error(errc::no_such_host, "lookup " + host);
   return out;
+}
+
+// Sets up the caller's runtime's poller now, if called from a goroutine: a
+// server that accepts until descriptors run out must not need a new one
+// (epoll_create) for its first wait.
+inline void ensure_poller() {
+  if (goro::detail::G* g = goro::detail::current_g()) {
+    goro::detail::netpoll_get(g->rt);
+    goro::detail::ensure_monitor(g->rt);
+  }
 }
 
 inline void set_nodelay(int fd) {
@@ -636,6 +648,7 @@ class Listener {
   Conn accept() {
     detail::NetFd* fd = fd_.get();
     detail::FdRef ref(fd, "accept");
+    detail::ensure_poller();
     std::lock_guard<Mutex> lock(fd->rmu);
     auto backoff = std::chrono::milliseconds(0);
     for (;;) {
@@ -807,6 +820,7 @@ class PacketConn {
 // Go: net.Listen(network, address). "tcp", "tcp4", "tcp6" or "unix".
 inline Listener listen(std::string_view network, std::string_view address) {
   const detail::Network n = detail::parse_network(network, false, "goro::net::listen");
+  detail::ensure_poller();
   const std::vector<Addr> addrs = detail::resolve(n, address, true, "goro::net::listen");
   const std::string op = "listen " + std::string(n.base) + " " + std::string(address);
   int last_err = 0;
@@ -841,6 +855,7 @@ inline Listener listen(std::string_view network, std::string_view address) {
 // Go: net.ListenPacket(network, address). "udp", "udp4" or "udp6".
 inline PacketConn listen_packet(std::string_view network, std::string_view address) {
   const detail::Network n = detail::parse_network(network, true, "goro::net::listen_packet");
+  detail::ensure_poller();
   const std::vector<Addr> addrs = detail::resolve(n, address, true, "goro::net::listen_packet");
   const std::string op = "listen " + std::string(n.base) + " " + std::string(address);
   int last_err = 0;
@@ -880,6 +895,7 @@ namespace detail {
 // be null) can end it. Go: sysDialer.dialSerial + netFD.connect.
 inline Conn dial_impl(const Context* ctx, std::string_view network, std::string_view address) {
   const Network n = parse_network(network, false, "goro::net::dial");
+  ensure_poller();
   const std::string op = "dial " + std::string(n.base) + " " + std::string(address);
   if (ctx && ctx->err()) throw std::system_error(ctx->err(), op);
   const std::vector<Addr> addrs = resolve(n, address, false, "goro::net::dial");
