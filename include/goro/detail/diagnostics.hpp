@@ -374,6 +374,9 @@ inline bool deadlock_suspected_locked(Runtime* rt) GORO_REQUIRES(rt->lock) {
   if (static_cast<int>(rt->midle.size()) != rt->nm_live) return false;
   if (rt->npidle.load(std::memory_order_acquire) != rt->nprocs) return false;
   if (rt->nblocking.load(std::memory_order_acquire) != 0) return false;
+  // Goroutines waiting on a file descriptor can be woken from outside (Go
+  // never reports them either).
+  if (rt->netpoll_waiters.load(std::memory_order_acquire) > 0) return false;
   if (rt->global_runq_size.load(std::memory_order_acquire) != 0 || any_local_work(rt)) return false;
   return earliest_timer(rt) == 0;
 }

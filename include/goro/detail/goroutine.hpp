@@ -46,6 +46,7 @@ enum class WaitReason : std::uint8_t {
   sync_cond_wait,
   sync_once,
   semaphore,
+  io_wait,  // on a file descriptor, through the netpoller (netpoll.hpp)
   blocking,
 };
 
@@ -66,6 +67,7 @@ inline const char* to_string(WaitReason r) noexcept {
     case WaitReason::sync_cond_wait: return "sync.Cond.Wait";
     case WaitReason::sync_once: return "sync.Once.Do";
     case WaitReason::semaphore: return "semacquire";
+    case WaitReason::io_wait: return "IO wait";
     case WaitReason::blocking: return "syscall";
   }
   return "?";

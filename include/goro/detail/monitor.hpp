@@ -1,14 +1,17 @@
 // Monitor — the runtime's watchdog thread (Go: sysmon in proc.go). It
 // retakes Ps from goroutines stuck in goro::blocking calls, so the other
-// goroutines keep running, reaps OS threads that have been idle too long, and
+// goroutines keep running, polls the network when goroutines wait on file
+// descriptors and no M has polled for 10 ms (netpoll.hpp), reaps OS threads
+// that have been idle too long, and
 // (Options::warn_long_running_ms) reports goroutines that run too long
 // without switching.
 //
 // It sleeps with back-off (20 µs, doubling up to 10 ms after 50 idle rounds)
 // while blocking calls are in progress, and sleeps without a deadline when
 // there are none, so an idle runtime uses no CPU. It is started by the first
-// goro::blocking call, or with the runtime when the long-running warning is
-// on (it then wakes every quarter of the warning's limit).
+// goro::blocking call or the first wait on a file descriptor, or with the
+// runtime when the long-running warning is on (it then wakes every quarter
+// of the warning's limit).
 #pragma once
 
 #include <algorithm>
@@ -147,20 +150,26 @@ inline void monitor_main(Runtime* rt) {
   const std::int64_t warn_period = std::max<std::int64_t>(warn_limit / 4, 1'000'000);
   std::int64_t delay = 20'000;
   int idle_rounds = 0;
+  std::int64_t netpoll_watch_until = 0;
   while (!mon->stop.load(std::memory_order_acquire)) {
     const std::int64_t now = nanotime();
     const std::int64_t reap_at = reap_idle_threads(rt, now);
     if (warn_limit != 0) check_long_running(rt, now, warn_limit);
+    const std::int64_t poll_at = netpoll_monitor(rt, now, netpoll_watch_until);
     if (rt->nblocking.load(std::memory_order_seq_cst) == 0) {
       // Nothing to watch: sleep until a blocking call starts (or a thread
       // becomes reapable, or the long-running check is due). Memory
       // ordering: seq_cst — enter_blocking increments nblocking then reads
       // deep_sleep; we write deep_sleep then re-read nblocking: one of us
       // sees the other.
+      // Likewise netpoll_wake_monitor (a first waiter on a file descriptor,
+      // or the poller's M leaving epoll_wait) with netpoll_needs_watch.
       mon->deep_sleep.store(true, std::memory_order_seq_cst);
-      if (rt->nblocking.load(std::memory_order_seq_cst) == 0 && !mon->stop.load(std::memory_order_acquire)) {
+      if (rt->nblocking.load(std::memory_order_seq_cst) == 0 && !mon->stop.load(std::memory_order_acquire) &&
+          (poll_at != 0 || !netpoll_needs_watch(rt))) {
         std::int64_t until = reap_at;
         if (warn_limit != 0) until = until != 0 ? std::min(until, now + warn_period) : now + warn_period;
+        if (poll_at != 0) until = until != 0 ? std::min(until, poll_at) : poll_at;
         if (until != 0) mon->parker.park_until(until);
         else mon->parker.park();
       }

@@ -9,6 +9,7 @@
 //   timers.hpp       per-P timers: arm, stop, run
 //   switch.hpp       the goroutine switch, park/ready/yield, spawn and exit
 //   processor.hpp    the schedule loop and the Ms' lifecycle — the heart
+//   netpoll.hpp      the network poller: goroutines parked on file descriptors
 //   monitor.hpp      the monitor thread (sysmon) and goro::blocking
 // The schedule loop is reached from below through one forward declaration,
 // wakep (a scheduler has to be able to wake itself up): code that uses
@@ -130,6 +131,8 @@ struct Monitor {
   }
 };
 
+struct Netpoll;  // netpoll.hpp
+
 // Where a runtime is in its life. Shared (Runtime::state) with what may
 // outlive the runtime and would use it (goro::Timer), so misuse is reported.
 enum class RuntimeState : std::uint8_t {
@@ -148,6 +151,10 @@ enum class RuntimeState : std::uint8_t {
 // - nmspinning: number of Ms with spinning == true.
 // - live: goroutines created and not yet finished.
 // - state: advanced only by shutdown(); Ms read it under `lock`.
+// - netpoll: null until the first goroutine waits on a file descriptor,
+//   then set once (netpoll.hpp); netpoll_owner keeps it alive. poller: the
+//   one M blocked in the netpoller, under `lock`; lastpoll is 0 exactly
+//   while there is one (Go: sched.lastpoll).
 // Lock order: rt->lock may be taken with no other goro lock held, except a
 // P's timer_lock is never held while taking it (and vice versa).
 struct Runtime {
@@ -204,11 +211,24 @@ struct Runtime {
   std::mutex spawn_mu;
 
   Monitor monitor;
+
+  // The network poller (netpoll.hpp). Go: the netpoll* globals and
+  // sched.lastpoll. netpoll_waiters counts goroutines parked on a file
+  // descriptor (Go: netpollWaiters): they are not a deadlock.
+  std::atomic<Netpoll*> netpoll{nullptr};
+  std::shared_ptr<Netpoll> netpoll_owner;  // set with netpoll, under spawn_mu
+  std::atomic<int> netpoll_waiters{0};
+  std::atomic<std::int64_t> lastpoll{1};
+  M* poller GORO_GUARDED_BY(lock) = nullptr;
 };
 
 // Defined in processor.hpp: adds an M to run Gs if a P is idle and no M is
 // looking for work (Go: wakep).
 inline void wakep(Runtime* rt);
+
+// Defined in netpoll.hpp: interrupts the M blocked in the netpoller (Go:
+// netpollBreak), e.g. when a timer is set earlier than it waits for.
+inline void netpoll_break(Runtime* rt);
 
 // ---------------------------------------------------------------------------
 // Global run queue (under rt->lock). Go: globrunqput / globrunqget.
