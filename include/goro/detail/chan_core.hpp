@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <cstdio>
 #include <cstdint>
 #include <new>
 #include <stdexcept>
@@ -45,7 +46,7 @@ inline constexpr ElemOps elem_ops_for{
     [](void* slot) noexcept { static_cast<T*>(slot)->~T(); }};
 
 // Invariants (Go's hchan comment is the model):
-// - lock guards every field below except cap and ops (immutable) and the
+// - lock guards every field below except cap, ops and bubble_id (immutable) and the
 //   relaxed mirrors count_hint/closed_hint, which are written under the lock
 //   and read without it only by non-blocking fast paths and size().
 // - At most one of recvq and sendq is non-empty, except for select waiters
@@ -54,7 +55,7 @@ inline constexpr ElemOps elem_ops_for{
 // - buf holds count values at [recvx, recvx+count) modulo cap.
 class ChanCore {
  public:
-  ChanCore(std::size_t cap, const ElemOps& ops) : cap_(cap), ops_(ops) {
+  ChanCore(std::size_t cap, const ElemOps& ops) : cap_(cap), ops_(ops), bubble_id_(caller_bubble_id()) {
     if (cap_ > 0) {
       buf_ = static_cast<std::byte*>(::operator new(cap_ * ops_.size, std::align_val_t{ops_.align}));
     }
@@ -71,6 +72,22 @@ class ChanCore {
   ChanCore& operator=(const ChanCore&) = delete;
 
   std::size_t capacity() const noexcept { return cap_; }
+
+  // The synctest bubble the channel was made in (0: none). Only that
+  // bubble's goroutines may use it (Go: hchan.bubble); so a goroutine of
+  // the bubble blocked on it is durably blocked.
+  std::uint64_t bubble_id() const noexcept { return bubble_id_; }
+
+  // Fatal unless the caller is a goroutine of the channel's bubble.
+  // Go: "send on synctest channel from outside bubble" (fatal since Go 1.25).
+  void check_bubble(const char* what) const noexcept {
+    const Bubble* b = current_bubble();
+    if (!b || b->id != bubble_id_) {
+      char msg[96];
+      std::snprintf(msg, sizeof msg, "%s on synctest channel from outside bubble", what);
+      fatal(msg);
+    }
+  }
   std::size_t size() const noexcept { return count_hint_.load(std::memory_order_relaxed); }
 
   // Go: chansend. Moves *src into the channel. Returns false only if
@@ -79,6 +96,7 @@ class ChanCore {
     // Fast path (Go: "full(c)" check without the lock): not closed and no
     // room means a non-blocking send fails. A stale read only makes us take
     // the lock.
+    if (GORO_UNLIKELY(bubble_id_ != 0)) check_bubble("send");
     if (!block && !closed_hint_.load(std::memory_order_relaxed) && full_hint()) return false;
     chaos_point();
     lock_.lock();
@@ -108,7 +126,7 @@ class ChanCore {
     Waiter w;
     w.elem = src;
     sendq_.push_back(&w);
-    w.block(lock_, WaitReason::chan_send);
+    w.block(lock_, bubble_id_ ? WaitReason::chan_send_durable : WaitReason::chan_send);
     // Woken by a receiver (success) or by close.
     if (!w.success) throw channel_error("send on closed channel");
     return true;
@@ -117,6 +135,7 @@ class ChanCore {
   // Go: chanrecv. Returns {selected, received}: a received value is
   // emplaced into *opt; {true, false} means closed and drained.
   std::pair<bool, bool> recv(void* opt, bool block) GORO_NO_TSA {
+    if (GORO_UNLIKELY(bubble_id_ != 0)) check_bubble("receive");
     if (!block && empty_hint()) {
       // Go's careful fast path: empty and not closed → fail; empty and
       // closed → re-check emptiness after seeing closed.
@@ -147,12 +166,13 @@ class ChanCore {
     Waiter w;
     w.elem = opt;
     recvq_.push_back(&w);
-    w.block(lock_, WaitReason::chan_receive);
+    w.block(lock_, bubble_id_ ? WaitReason::chan_receive_durable : WaitReason::chan_receive);
     return {true, w.success};
   }
 
   // Go: closechan.
   void close() {
+    if (GORO_UNLIKELY(bubble_id_ != 0)) check_bubble("close");
     lock_.lock();
     if (closed_) {
       lock_.unlock();
@@ -293,6 +313,7 @@ class ChanCore {
 
   const std::size_t cap_;
   const ElemOps& ops_;
+  const std::uint64_t bubble_id_;
   std::byte* buf_ = nullptr;
   Spinlock lock_;
   std::size_t count_ GORO_GUARDED_BY(lock_) = 0;
