@@ -243,7 +243,7 @@ int select(Cases&&... cases) {
   std::array<detail::SelectCase, n == 0 ? 1 : n> sc{};
   std::size_t default_index = n;
   {
-    std::size_t i = 0;
+    [[maybe_unused]] std::size_t i = 0;  // unused by select() with no cases
     (
         [&](auto& c) {
           if constexpr (detail::is_default_case<std::decay_t<decltype(c)>>) {
@@ -258,7 +258,7 @@ int select(Cases&&... cases) {
   const int chosen = detail::select_go(sc.data(), n, default_index != n);
   const std::size_t target = chosen < 0 ? default_index : static_cast<std::size_t>(chosen);
   {
-    std::size_t i = 0;
+    [[maybe_unused]] std::size_t i = 0;
     (
         [&](auto& c) {
           if (i++ != target) return;
