@@ -19,6 +19,7 @@
 #include "select.hpp"
 #include "semaphore.hpp"
 #include "single_flight.hpp"
+#include "synctest.hpp"
 #include "testing.hpp"
 #include "time.hpp"
 #include "wait_group.hpp"
