@@ -155,7 +155,7 @@ inline G* maybe_wake_locked(Bubble* b) GORO_REQUIRES(b->mu) {
 // ---------------------------------------------------------------------------
 // The hooks of switch.hpp.
 
-inline void bubble_spawned(Bubble* b) {
+GORO_NOINLINE inline void bubble_spawned_slow(Bubble* b) {
   SpinGuard guard(b->mu);
   ++b->total;
   ++b->running;
@@ -164,7 +164,7 @@ inline void bubble_spawned(Bubble* b) {
 // A member is made runnable. If it was durably blocked, only its bubble may
 // wake it (Go makes waking it from outside fatal, as using a bubble's
 // channel from outside is): it counts as running again.
-inline void bubble_ready(G* g) {
+GORO_NOINLINE inline void bubble_ready_slow(G* g) {
   Bubble* b = g->bubble;
   SpinGuard guard(b->mu);
   if (!g->durably_blocked) return;  // a non-durable wait, or woken by the bubble itself
@@ -178,7 +178,7 @@ inline void bubble_ready(G* g) {
 // do_pending's park for a member: g's context is saved; runs the primitive's
 // unlock function with the bubble held active, so that it cannot be taken
 // for idle before the park is confirmed. Go: park_m with a bubble.
-inline void bubble_park(M* m, G* g) {
+GORO_NOINLINE inline void bubble_park_slow(M* m, G* g) {
   TsanIgnore tsan_ignore;  // runtime internals (see sanitizer.hpp)
   Bubble* b = g->bubble;
   bool (*unlockf)(G*, void*) = m->unlockf;
@@ -215,7 +215,7 @@ inline void bubble_park(M* m, G* g) {
 }
 
 // g (a member, never the root) has finished: it is already marked dead.
-inline void bubble_exited(G* g) {
+GORO_NOINLINE inline void bubble_exited_slow(G* g) {
   Bubble* b = g->bubble;
   G* wake;
   {
@@ -226,6 +226,12 @@ inline void bubble_exited(G* g) {
   }
   if (wake) ready(wake);
 }
+
+// The hooks declared in switch.hpp.
+inline void bubble_spawned(Bubble* b) { bubble_spawned_slow(b); }
+inline void bubble_ready(G* g) { bubble_ready_slow(g); }
+inline void bubble_park(M* m, G* g) { bubble_park_slow(m, g); }
+inline void bubble_exited(G* g) { bubble_exited_slow(g); }
 
 // ---------------------------------------------------------------------------
 // The bubble's timers. Same contract as add_timer/remove_timer (timers.hpp),

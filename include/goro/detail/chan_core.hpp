@@ -55,7 +55,12 @@ inline constexpr ElemOps elem_ops_for{
 // - buf holds count values at [recvx, recvx+count) modulo cap.
 class ChanCore {
  public:
-  ChanCore(std::size_t cap, const ElemOps& ops) : cap_(cap), ops_(ops), bubble_id_(caller_bubble_id()) {
+  ChanCore(std::size_t cap, const ElemOps& ops)
+      : cap_(cap),
+        ops_(ops),
+        bubble_id_(caller_bubble_id()),
+        send_reason_(bubble_id_ ? WaitReason::chan_send_durable : WaitReason::chan_send),
+        recv_reason_(bubble_id_ ? WaitReason::chan_receive_durable : WaitReason::chan_receive) {
     if (cap_ > 0) {
       buf_ = static_cast<std::byte*>(::operator new(cap_ * ops_.size, std::align_val_t{ops_.align}));
     }
@@ -126,7 +131,7 @@ class ChanCore {
     Waiter w;
     w.elem = src;
     sendq_.push_back(&w);
-    w.block(lock_, bubble_id_ ? WaitReason::chan_send_durable : WaitReason::chan_send);
+    w.block(lock_, send_reason_);
     // Woken by a receiver (success) or by close.
     if (!w.success) throw channel_error("send on closed channel");
     return true;
@@ -166,7 +171,7 @@ class ChanCore {
     Waiter w;
     w.elem = opt;
     recvq_.push_back(&w);
-    w.block(lock_, bubble_id_ ? WaitReason::chan_receive_durable : WaitReason::chan_receive);
+    w.block(lock_, recv_reason_);
     return {true, w.success};
   }
 
@@ -314,6 +319,7 @@ class ChanCore {
   const std::size_t cap_;
   const ElemOps& ops_;
   const std::uint64_t bubble_id_;
+  const WaitReason send_reason_, recv_reason_;  // durable ones for a bubble's channel
   std::byte* buf_ = nullptr;
   Spinlock lock_;
   std::size_t count_ GORO_GUARDED_BY(lock_) = 0;

@@ -36,7 +36,8 @@ namespace goro::detail {
 // ---------------------------------------------------------------------------
 // synctest bubbles (bubble.hpp, included by processor.hpp). A goroutine of a
 // bubble has G::bubble set; only such goroutines reach these hooks, so
-// outside bubbles each costs one null check.
+// outside bubbles each costs one null check. Each calls an out-of-line
+// function, so that the switch path they sit in stays as small as it was.
 
 inline void bubble_spawned(Bubble* b);  // a goroutine was started in b
 inline void bubble_ready(G* g);         // g is being made runnable
@@ -220,6 +221,17 @@ inline void switch_away(M* m, G* from, G* to) {
   after_switch(switch_jump(m, from, to));
 }
 
+// Runs p's due timers from a goroutine's stack (next_local). The timers are
+// not the goroutine's doing: they run as if on the scheduling stack (Go:
+// checkTimers on g0), so that nothing they start or wake is taken for an act
+// of the goroutine (or of its synctest bubble).
+GORO_NOINLINE inline void check_timers_on_g(M* m, P* p, std::int64_t now) {
+  G* cur = m->curg();
+  m->curg_.store(nullptr, std::memory_order_relaxed);
+  check_timers(p, now);
+  m->curg_.store(cur, std::memory_order_relaxed);
+}
+
 // Picks the next G for a goroutine that is giving up its P, without leaving
 // the goroutine's stack: runnext or the local queue. Returns null when the
 // scheduling loop must decide (queue empty, or it is time to look at the
@@ -235,13 +247,7 @@ inline G* next_local(M* m, bool run_timers = true) {
     const std::int64_t now = nanotime();
     if (t0 <= now) {
       if (!run_timers) return nullptr;
-      // The timers are not this goroutine's doing: they run as if on the
-      // scheduling stack (Go: checkTimers on g0), so that what they start
-      // or wake is never taken for an act of the goroutine or its bubble.
-      G* cur = m->curg();
-      m->curg_.store(nullptr, std::memory_order_relaxed);
-      check_timers(p, now);
-      m->curg_.store(cur, std::memory_order_relaxed);
+      check_timers_on_g(m, p, now);
     }
   }
   // Every 61st slice looks at the global queue first (find_runnable does).
