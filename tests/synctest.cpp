@@ -38,6 +38,11 @@ namespace {
 // Fake time elapsed since the bubble started.
 Clock::duration since_epoch() { return goro::now() - bubble_epoch; }
 
+// A goro::Mutex locked by one thread and unlocked by another (it is not
+// owned, as in Go): beyond what -Wthread-safety can follow.
+void lock_across(goro::Mutex& mu) GORO_NO_TSA { mu.lock(); }
+void unlock_across(goro::Mutex& mu) GORO_NO_TSA { mu.unlock(); }
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -292,7 +297,7 @@ TEST_CASE("wait does not return while a goroutine of the bubble waits on a Mutex
   CAPTURE(procs);
   goro::Scheduler s{goro::Options{.procs = procs}};
   goro::Mutex mu;
-  mu.lock();  // held by the test thread
+  lock_across(mu);  // held by the test thread, unlocked by `outside`
   std::atomic<bool> unlocked{false};
   bool got_lock_before_wait_returned = false, unlocked_before = false;
   std::thread outside([&] {
@@ -302,7 +307,7 @@ TEST_CASE("wait does not return while a goroutine of the bubble waits on a Mutex
     wait_parked(s.runtime(), goro::detail::WaitReason::synctest_wait, 1);
     std::this_thread::sleep_for(20ms);  // an observation window, not synchronization
     unlocked.store(true);
-    mu.unlock();
+    unlock_across(mu);
   });
   synctest(s, [&] {
     bool got = false;
@@ -393,8 +398,8 @@ TEST_CASE("a bubble's clock does not move while one of its goroutines waits on s
   };
   SECTION("a Mutex") {
     goro::Mutex mu;
-    mu.lock();
-    check(goro::detail::WaitReason::sync_mutex_lock, [&] { mu.unlock(); }, [&] {
+    lock_across(mu);
+    check(goro::detail::WaitReason::sync_mutex_lock, [&] { unlock_across(mu); }, [&] {
       mu.lock();
       mu.unlock();
     });
@@ -678,4 +683,20 @@ TEST_CASE("synctest inside a bubble throws logic_error") {
     }
   });
   CHECK(threw);
+}
+
+// The README's example, as written there.
+TEST_CASE("README: fetch gives up after 30 s") {
+  std::chrono::nanoseconds waited{};
+  std::error_code err;
+  goro::testing::synctest([&] {
+    goro::Chan<std::string> server(0);           // a server that never answers
+    const auto start = goro::now();              // bubble time
+    auto [ctx, cancel] = goro::with_timeout(goro::background(), 30s);
+    goro::select(goro::on_recv(server), goro::on_recv(ctx.done()));
+    waited = goro::now() - start;
+    err = ctx.err();
+  });
+  REQUIRE(waited == 30s);                        // exactly
+  REQUIRE(err == goro::errc::deadline_exceeded);
 }
