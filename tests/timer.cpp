@@ -434,7 +434,7 @@ TEST_CASE("a Timer stopped while it fires never delivers a value after stop retu
 // each dropped after a few ticks, with yielders that keep the Ps stealing.
 TEST_CASE("short-lived tickers under timer stealing each deliver every tick received") {
   const int procs = GENERATE(1, 2, 4, 8);
-  const int workers = 16, rounds = scaled(1000);
+  constexpr int workers = 16, rounds = scaled(1000);
   std::atomic<long> received{0};
   long expected = 0;
   for (int w = 0; w < workers; ++w)
@@ -442,7 +442,7 @@ TEST_CASE("short-lived tickers under timer stealing each deliver every tick rece
   {
     goro::Scheduler s{goro::Options{.procs = procs}};
     for (int w = 0; w < workers; ++w) {
-      s.go([w, rounds, &received] {
+      s.go([w, &received] {
         for (int i = 0; i < rounds; ++i) {
           auto ch = goro::tick(1us);
           for (int j = 0; j <= (i + w) % 3; ++j)
@@ -451,7 +451,7 @@ TEST_CASE("short-lived tickers under timer stealing each deliver every tick rece
       });
     }
     for (int w = 0; w < 4; ++w) {
-      s.go([rounds] {
+      s.go([] {
         for (int i = 0; i < 20 * rounds; ++i) {
           goro::yield();
           if (i % 64 == 0) goro::sleep_for(1us);
