@@ -246,8 +246,9 @@ inline void bubble_add_timer(Bubble* b, RuntimeTimer* t) {
       return;
     }
   }
-  // The bubble has ended: its clock never moves again (only a goroutine
-  // abandoned in a deadlocked bubble, which never runs again, gets here).
+  // The bubble has ended and its clock never moves again: let the owner go.
+  // (Unreachable by correct use: no goroutine of an ended bubble runs, and
+  // its Timers may not be used from outside.)
   if (t->discard) t->discard(t);
 }
 
