@@ -25,6 +25,7 @@
 #include "select.hpp"
 #include "semaphore.hpp"
 #include "single_flight.hpp"
+#include "synctest.hpp"
 #include "testing.hpp"
 #include "time.hpp"
 #include "wait_fd.hpp"

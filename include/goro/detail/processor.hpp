@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "../options.hpp"
+#include "bubble.hpp"  // synctest bubbles: defines the hooks switch.hpp calls
 #include "clock.hpp"
 #include "config.hpp"
 #include "diagnostics.hpp"

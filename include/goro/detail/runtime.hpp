@@ -8,6 +8,7 @@
 //   diagnostics.hpp  goroutine snapshots and dump, deadlock check, crash reports
 //   timers.hpp       per-P timers: arm, stop, run
 //   switch.hpp       the goroutine switch, park/ready/yield, spawn and exit
+//   bubble.hpp       synctest bubbles: fake clocks, durable blocking
 //   processor.hpp    the schedule loop and the Ms' lifecycle — the heart
 //   netpoll.hpp      the network poller: goroutines parked on file descriptors
 //   monitor.hpp      the monitor thread (sysmon) and goro::blocking

@@ -34,6 +34,17 @@
 namespace goro::detail {
 
 // ---------------------------------------------------------------------------
+// synctest bubbles (bubble.hpp, included by processor.hpp). A goroutine of a
+// bubble has G::bubble set; only such goroutines reach these hooks, so
+// outside bubbles each costs one null check. Each calls an out-of-line
+// function, so that the switch path they sit in stays as small as it was.
+
+inline void bubble_spawned(Bubble* b);  // a goroutine was started in b
+inline void bubble_ready(G* g);         // g is being made runnable
+inline void bubble_park(M* m, G* g);    // do_pending's park, with the bubble's counts
+inline void bubble_exited(G* g);        // g has finished
+
+// ---------------------------------------------------------------------------
 // Making Gs runnable. Go: runqput / ready.
 
 inline void runq_put(Runtime* rt, P* p, G* g, bool next) {
@@ -48,6 +59,7 @@ inline void runq_put(Runtime* rt, P* p, G* g, bool next) {
 // plain thread it goes to the global queue.
 inline void ready(G* g) {
   TsanIgnore tsan_ignore;  // runtime internals (see sanitizer.hpp)
+  if (GORO_UNLIKELY(g->bubble != nullptr)) bubble_ready(g);
   Runtime* rt = g->rt;
   // Memory ordering: the run queue's release publishes the G; status is
   // informational (dump, deadlock check).
@@ -143,6 +155,10 @@ inline bool do_pending(M* m, Fiber&& from) {
     }
     case Pending::park: {
       prev->ctx = std::move(from);
+      if (GORO_UNLIKELY(prev->bubble != nullptr)) {
+        bubble_park(m, prev);
+        return true;
+      }
       // Runtime-internal here: the parked goroutine already released the
       // lock's synchronization for TSan before it switched (Waiter::block).
       if (!m->unlockf(prev, m->unlock_arg)) ready(prev);
@@ -209,6 +225,17 @@ inline void switch_away(M* m, G* from, G* to) {
   after_switch(switch_jump(m, from, to));
 }
 
+// Runs p's due timers from a goroutine's stack (next_local). The timers are
+// not the goroutine's doing: they run as if on the scheduling stack (Go:
+// checkTimers on g0), so that nothing they start or wake is taken for an act
+// of the goroutine (or of its synctest bubble).
+GORO_NOINLINE inline void check_timers_on_g(M* m, P* p, std::int64_t now) {
+  G* cur = m->curg();
+  m->curg_.store(nullptr, std::memory_order_relaxed);
+  check_timers(p, now);
+  m->curg_.store(cur, std::memory_order_relaxed);
+}
+
 // Picks the next G for a goroutine that is giving up its P, without leaving
 // the goroutine's stack: runnext or the local queue. Returns null when the
 // scheduling loop must decide (queue empty, or it is time to look at the
@@ -224,7 +251,7 @@ inline G* next_local(M* m, bool run_timers = true) {
     const std::int64_t now = nanotime();
     if (t0 <= now) {
       if (!run_timers) return nullptr;
-      check_timers(p, now);
+      check_timers_on_g(m, p, now);
     }
   }
   // Every 61st slice looks at the global queue first (find_runnable does).
@@ -238,6 +265,11 @@ inline G* next_local(M* m, bool run_timers = true) {
 // queue g was put on. If it returns false, g is made runnable again.
 inline void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
   M* m = current_m();
+#if GORO_TSAN
+  // A bubble's goroutines blocking happen before goro::testing::wait
+  // returns and before the bubble's clock moves (Go: racereleasemergeg).
+  if (Bubble* b = m->curg()->bubble) tsan_release(b);
+#endif
   tsan_leave(&m->tsan_token);
   tsan_ignore_begin();  // runtime internals (see sanitizer.hpp); ended when we resume
   G* g = m->curg();
@@ -339,6 +371,7 @@ inline void goroutine_entry(Fiber from) noexcept {
     tsan_acquire(g);  // Go: the go statement happens before the goroutine starts
     run_body(g);
     tsan_release(&g->rt->live);  // ... and its end before ~Scheduler returns
+    if (g->bubble) tsan_release(g->bubble);  // ... and before its synctest returns
     // The next goroutine to get this stack (which acquires g when it starts)
     // must not see our frames' accesses as racing with its own. The cost: a
     // finished goroutine is ordered before the one that reuses its stack.
@@ -351,6 +384,7 @@ inline void goroutine_entry(Fiber from) noexcept {
     // Memory ordering: release — a dump that reads `dead` (acquire) sees
     // the goroutine's last writes to its G.
     g->status.store(GStatus::dead, std::memory_order_release);
+    if (GORO_UNLIKELY(g->bubble != nullptr)) bubble_exited(g);
     // Memory ordering: seq_cst — pairs with Runtime::shutdown, which stores
     // `closer` and then reads `live`: either it sees live == 0 or we see
     // its closer (store–load on both sides). The destructor that sees
@@ -365,11 +399,12 @@ inline void goroutine_entry(Fiber from) noexcept {
   }
 }
 
-// Creates a G running f. Does not make it runnable. Throws std::bad_alloc
-// when no stack can be had, or what moving f throws; then nothing is left
-// behind (the stack goes back, no id is taken, nothing is counted).
+// Creates a G running f, a member of `bubble` if not null. Does not make it
+// runnable. Throws std::bad_alloc when no stack can be had, or what moving f
+// throws; then nothing is left behind (the stack goes back, no id is taken,
+// nothing is counted, the bubble is not told).
 template <class F>
-G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main) {
+G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main, Bubble* bubble = nullptr) {
   using Fn = std::decay_t<F>;
   Stack s = get_stack(rt, p);  // may throw std::bad_alloc
   // The G lives at the very top of its stack (built with the slab).
@@ -393,6 +428,7 @@ G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main) {
     g->ctx = Fiber::create<&goroutine_entry>(s.base + size, size);
   }
   g->rt = rt;
+  g->bubble = bubble;
   g->stack = s;
   g->set_created(loc);
   g->id.store(new_goid(rt, p), std::memory_order_relaxed);
@@ -413,21 +449,25 @@ G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main) {
 }
 
 // Spawns f on rt. From one of rt's goroutines the new G goes to runnext
-// (Go: newproc); from elsewhere to the global queue. Throws std::bad_alloc
-// (no stack, or no room in the global queue) or what moving f throws, with
-// nothing half-done.
+// (Go: newproc); from elsewhere to the global queue. A goroutine started by
+// a goroutine of a synctest bubble joins the bubble (Go: newproc1). Throws
+// std::bad_alloc (no stack, or no room in the global queue) or what moving f
+// throws, with nothing half-done.
 template <class F>
 void spawn(Runtime* rt, F&& f, SourceLocation loc, bool is_main = false) {
   tsan_ignore_begin();  // runtime internals (see sanitizer.hpp)
   M* m = current_m();
   P* p = (m && m->rt == rt) ? m->p : nullptr;
+  G* parent = p ? m->curg() : nullptr;
+  Bubble* bubble = parent ? parent->bubble : nullptr;  // the global-queue path has none
   G* g;
   try {
-    g = new_g(rt, p, std::forward<F>(f), loc, is_main);
+    g = new_g(rt, p, std::forward<F>(f), loc, is_main, bubble);
   } catch (...) {
     tsan_ignore_end();
     throw;
   }
+  if (GORO_UNLIKELY(bubble != nullptr)) bubble_spawned(bubble);
   tsan_ignore_end();
   tsan_release(g);  // Go: the go statement happens before the goroutine starts
   TsanIgnore tsan_ignore;
