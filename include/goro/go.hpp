@@ -8,7 +8,11 @@
 // is the next to run on this processor (as in Go); called from a plain thread
 // it starts on the default runtime. Goroutines are scheduled cooperatively:
 // one switches only when it blocks on a goro primitive, sleeps, yields, or
-// finishes. A goroutine that computes for a long time without any of these
+// finishes — and when it unlocks a Mutex in starvation mode (it yields to the
+// waiter it hands the lock to, as Go's Unlock does), returns from
+// goro::blocking (possibly on another thread), or, with Options::randomize,
+// at a try_send/try_recv/select. The README's "Guarantees" has the exact
+// list. A goroutine that computes for a long time without any of these
 // keeps its processor (the other processors keep running the rest).
 //
 // An exception escaping a goroutine is fatal, as an unrecovered panic is in

@@ -108,9 +108,10 @@ inline std::int64_t reap_idle_threads(Runtime* rt, std::int64_t now) {
   return next;
 }
 
-// Options::warn_long_running_ms: warns once about each goroutine that an M
-// has been running, without a switch, for `limit` ns or more. A goroutine
-// that yields, blocks or sleeps resets its M's count (M::set_curg).
+// Options::warn_long_running_ms: warns once per run of a goroutine that an M
+// has been running, without a switch, for `limit` ns or more. Any switch on
+// the M starts a new run (M::resumes, counted by M::set_curg), so a goroutine
+// that switches and then hogs its M again is reported again.
 inline void check_long_running(Runtime* rt, std::int64_t now, std::int64_t limit) {
   Monitor* mon = &rt->monitor;
   {
