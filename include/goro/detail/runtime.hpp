@@ -274,6 +274,9 @@ inline G* global_get_locked(Runtime* rt, P* p, std::uint32_t max) GORO_REQUIRES(
 // Idle Ps (under rt->lock). Go: pidleput / pidleget.
 
 inline void pidle_put_locked(Runtime* rt, P* p) GORO_REQUIRES(rt->lock) {
+  // Memory ordering: relaxed — status is read unlocked only as a hint
+  // (steal_work's patience, the monitor's retake); the P itself is handed
+  // over under rt->lock.
   p->status.store(PStatus::idle, std::memory_order_relaxed);
   p->m = nullptr;
   p->idle_link = rt->pidle;
@@ -288,7 +291,7 @@ inline P* pidle_get_locked(Runtime* rt) GORO_REQUIRES(rt->lock) {
   if (p) {
     rt->pidle = p->idle_link;
     p->idle_link = nullptr;
-    rt->npidle.fetch_sub(1, std::memory_order_seq_cst);
+    rt->npidle.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: as in pidle_put_locked
   }
   return p;
 }
