@@ -214,10 +214,26 @@ inline void on_fault(int sig, siginfo_t* info, void* uctx) {
   chain_signal(sig == SIGBUS ? h.old_bus : h.old_segv, sig, info, uctx);
 }
 
+// The alternate signal stack's size: 64 KiB for the handler, plus the frame
+// the kernel pushes for the CPU's registers, which is not a constant on
+// arm64 (AT_MINSIGSTKSZ: a few KiB with SVE, tens of KiB with SME's ZA
+// array; glibc reports it as _SC_MINSIGSTKSZ).
+inline std::size_t altstack_size() noexcept {
+  static const std::size_t size = [] {
+    std::size_t extra = 0;
+#ifdef _SC_MINSIGSTKSZ
+    const long min = ::sysconf(_SC_MINSIGSTKSZ);
+    if (min > 0) extra = static_cast<std::size_t>(min);
+#endif
+    return std::size_t{64 * 1024} + extra;
+  }();
+  return size;
+}
+
 // Each M runs with an alternate signal stack, so the SIGSEGV of a stack
 // overflow can be handled at all.
 inline void thread_started(M* m) {
-  constexpr std::size_t size = 64 * 1024;
+  const std::size_t size = altstack_size();
   void* mem = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) return;
   stack_t ss{};
@@ -235,7 +251,7 @@ inline void thread_exiting(M* m) {
   stack_t ss{};
   ss.ss_flags = SS_DISABLE;
   ::sigaltstack(&ss, nullptr);
-  ::munmap(m->altstack, 64 * 1024);
+  ::munmap(m->altstack, altstack_size());
   m->altstack = nullptr;
 }
 
