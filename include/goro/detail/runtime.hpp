@@ -168,6 +168,7 @@ struct Runtime {
   // Idempotent. (processor.hpp)
   void shutdown();
 
+  // Memory ordering: acquire pairs with shutdown's release stores.
   RuntimeState current_state() const noexcept { return state->load(std::memory_order_acquire); }
 
   Options opts;
@@ -244,6 +245,7 @@ inline void global_put_locked(Runtime* rt, G* g) GORO_REQUIRES(rt->lock) {
 
 inline G* global_pop_locked(Runtime* rt) GORO_REQUIRES(rt->lock) {
   G* g = rt->global_runq.pop_front();
+  // Memory ordering: release, as in global_put_locked.
   rt->global_runq_size.store(static_cast<std::uint32_t>(rt->global_runq.size()), std::memory_order_release);
   return g;
 }
@@ -251,7 +253,7 @@ inline G* global_pop_locked(Runtime* rt) GORO_REQUIRES(rt->lock) {
 // Takes a fair share of the global queue into p's local queue; returns one
 // G to run. max == 1 takes just one (the every-61-ticks fairness check).
 inline G* global_get_locked(Runtime* rt, P* p, std::uint32_t max) GORO_REQUIRES(rt->lock) {
-  const std::uint32_t size = rt->global_runq_size.load(std::memory_order_relaxed);
+  const std::uint32_t size = rt->global_runq_size.load(std::memory_order_relaxed);  // relaxed: under rt->lock
   if (size == 0) return nullptr;
   std::uint32_t n = size / static_cast<std::uint32_t>(rt->nprocs) + 1;
   if (n > size) n = size;
