@@ -66,6 +66,8 @@ class WaitGroup {
     // ones, hiding their races). The counter itself is runtime-internal.
     if (delta < 0) detail::tsan_release(this);
     detail::TsanIgnore tsan_ignore;
+    // Memory ordering: relaxed — a caller inside a bubble created that
+    // bubble's count itself (program order); others only skip a check.
     if (GORO_UNLIKELY(detail::live_bubbles.load(std::memory_order_relaxed) != 0)) associate_bubble();
     const std::uint64_t state =
         state_.fetch_add(static_cast<std::uint64_t>(static_cast<std::int64_t>(delta)) << 32,
@@ -141,7 +143,7 @@ class WaitGroup {
 
   // A durable wait if the WaitGroup belongs to the caller's bubble.
   detail::WaitReason wait_reason() const noexcept {
-    const std::uint64_t owner = bubble_.load(std::memory_order_relaxed);
+    const std::uint64_t owner = bubble_.load(std::memory_order_relaxed);  // a label: see associate_bubble
     return owner != 0 && owner == detail::caller_bubble_id() ? detail::WaitReason::sync_waitgroup_wait_durable
                                                            : detail::WaitReason::sync_waitgroup_wait;
   }
@@ -171,11 +173,12 @@ class WaitGroup {
 
   std::uint64_t load_state() noexcept {
     detail::TsanIgnore tsan_ignore;  // runtime-internal (see add)
-    return state_.load(std::memory_order_acquire);
+    return state_.load(std::memory_order_acquire);  // acquire: see wait_counter_zero
   }
 
   bool cas_state(std::uint64_t& expected, std::uint64_t desired) noexcept {
     detail::TsanIgnore tsan_ignore;  // runtime-internal (see add)
+    // Memory ordering: acquire on both outcomes: see wait_counter_zero.
     return state_.compare_exchange_weak(expected, desired, std::memory_order_acquire, std::memory_order_acquire);
   }
 

@@ -89,6 +89,7 @@ inline std::atomic<std::uint64_t>& bubble_ids() noexcept {
 // - id: unique in the process (channels and WaitGroups remember it: a
 //   bubble's address may be reused once it is gone).
 struct Bubble : std::enable_shared_from_this<Bubble> {
+  // Memory ordering: relaxed — the RMW alone makes ids unique.
   explicit Bubble(Runtime* r) : rt(r), id(bubble_ids().fetch_add(1, std::memory_order_relaxed) + 1) {}
   Bubble(const Bubble&) = delete;
   Bubble& operator=(const Bubble&) = delete;
@@ -108,6 +109,8 @@ struct Bubble : std::enable_shared_from_this<Bubble> {
   int running GORO_GUARDED_BY(mu) = 0;
   int active GORO_GUARDED_BY(mu) = 0;
 
+  // Memory ordering: relaxed — see the invariants above (written by the
+  // root under mu; members read it after the root woke them).
   std::int64_t now_ns() const noexcept { return now.load(std::memory_order_relaxed); }
 };
 
@@ -122,6 +125,8 @@ inline Bubble* current_bubble() noexcept {
 // current_bubble(), for code that runs outside bubbles too: one load when
 // no bubble exists.
 inline Bubble* caller_bubble() noexcept {
+  // Memory ordering: relaxed — a goroutine in a bubble was started after its
+  // bubble was counted (the spawn orders it); others read 0 or skip nothing.
   if (GORO_LIKELY(live_bubbles.load(std::memory_order_relaxed) == 0)) return nullptr;
   return current_bubble();
 }

@@ -106,6 +106,8 @@ class ChanCore {
       fatal(msg);
     }
   }
+  // Memory ordering: relaxed — len(ch) is a snapshot that may be stale the
+  // moment it returns, as in Go; it publishes nothing.
   std::size_t size() const noexcept { return count_hint_.load(std::memory_order_relaxed); }
 
   // Go: chansend. Moves *src into the channel. Returns false only if
@@ -115,6 +117,10 @@ class ChanCore {
     // room means a non-blocking send fails. A stale read only makes us take
     // the lock.
     if (GORO_UNLIKELY(bubble_id_ != 0)) check_bubble("send");
+    // Memory ordering: relaxed, both loads — in either order they imply a
+    // moment at which the channel was open and full (it cannot reopen, nor
+    // go from "has room" to "full" by a close), and a failed non-blocking
+    // send reads no data.
     if (!block && !closed_hint_.load(std::memory_order_relaxed) && full_hint()) return false;
     chaos_point();
     lock_.lock();
@@ -157,6 +163,10 @@ class ChanCore {
     if (!block && empty_hint()) {
       // Go's careful fast path: empty and not closed → fail; empty and
       // closed → re-check emptiness after seeing closed.
+      // Memory ordering: acquire, after empty_hint's acquire load: the two
+      // loads stay in program order (Go: "the order of operations is
+      // important here"), and seeing closed makes the count as of close()
+      // visible to the re-check.
       if (!closed_hint_.load(std::memory_order_acquire)) return {false, false};
       if (empty_hint()) return {true, false};
     }
@@ -197,7 +207,7 @@ class ChanCore {
       throw channel_error("close of closed channel");
     }
     closed_ = true;
-    closed_hint_.store(true, std::memory_order_release);
+    closed_hint_.store(true, std::memory_order_release);  // pairs with the unlocked acquire loads
     // Collect every waiter first, wake them after unlocking (their stacks
     // may vanish as soon as they run).
     Waiter* wake_list = nullptr;
@@ -216,6 +226,7 @@ class ChanCore {
     }
   }
 
+  // Memory ordering: acquire pairs with close()'s release.
   bool closed() const noexcept { return closed_hint_.load(std::memory_order_acquire); }
 
   // ---- select support (Go: selectgo) ----
@@ -276,15 +287,15 @@ class ChanCore {
   bool full_hint() const noexcept {
     // Unbuffered: full unless a receiver waits (we can't see that without
     // the lock, so only claim "full" for buffered channels at capacity).
-    return cap_ > 0 && count_hint_.load(std::memory_order_relaxed) == cap_;
+    return cap_ > 0 && count_hint_.load(std::memory_order_relaxed) == cap_;  // relaxed: see send()
   }
   bool empty_hint() const noexcept {
-    return cap_ > 0 ? count_hint_.load(std::memory_order_acquire) == 0 : false;
+    return cap_ > 0 ? count_hint_.load(std::memory_order_acquire) == 0 : false;  // acquire: see recv()
   }
 
   void set_count(std::size_t n) GORO_NO_TSA {
     count_ = n;
-    count_hint_.store(n, std::memory_order_release);
+    count_hint_.store(n, std::memory_order_release);  // pairs with empty_hint's acquire
   }
 
   void take(void* opt) GORO_NO_TSA {

@@ -42,6 +42,8 @@ inline constexpr int fatal_exit_status = 2;
 [[noreturn]] inline void fatal(const char* msg) noexcept {
   std::fflush(stdout);
   std::fprintf(stderr, "fatal error: %s\n", msg);
+  // Memory ordering: acquire pairs with the release store that installed
+  // the printer (its code and data are ready to run).
   if (auto print = fatal_goroutine_printer.load(std::memory_order_acquire)) print();
   std::fflush(stderr);
   std::_Exit(fatal_exit_status);

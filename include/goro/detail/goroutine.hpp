@@ -162,6 +162,8 @@ struct alignas(cache_line) G {
   std::atomic<const char*> created_function{""};
   std::atomic<unsigned> created_line{0};
 
+  // Memory ordering (identity, here and below): relaxed — see "Identity"
+  // above; a reader that needs them current (dump) acquires status first.
   std::uint64_t goid() const noexcept { return id.load(std::memory_order_relaxed); }
   SourceLocation created() const noexcept {
     return SourceLocation{created_file.load(std::memory_order_relaxed),

@@ -33,6 +33,8 @@ namespace goro::detail {
 
 // Gives a P retaken from a blocking call to an M, or parks it. Go: handoffp.
 inline void handoff_p(Runtime* rt, P* p) {
+  // Memory ordering: acquire peeks, as Go's handoffp reads them: a G
+  // published after them is found by its own wakep or the running Ps.
   const bool has_work = !p->runq.empty() || rt->global_runq_size.load(std::memory_order_acquire) > 0 ||
                         p->timer0_when.load(std::memory_order_acquire) != 0;
   if (has_work) {
@@ -41,6 +43,7 @@ inline void handoff_p(Runtime* rt, P* p) {
   }
   // Nobody is looking for work: let this one look (Go does the same).
   int zero = 0;
+  // Memory ordering: seq_cst — the wakep protocol's counters (see wakep).
   if (rt->nmspinning.load(std::memory_order_seq_cst) + rt->npidle.load(std::memory_order_seq_cst) == 0 &&
       rt->nmspinning.compare_exchange_strong(zero, 1, std::memory_order_seq_cst)) {
     start_m(rt, p, true);
@@ -57,6 +60,8 @@ inline int retake(Runtime* rt, std::int64_t now) {
   int n = 0;
   for (std::size_t i = 0; i < rt->allp.size(); ++i) {
     P* p = rt->allp[i].get();
+    // Memory ordering: acquire pairs with enter_blocking's release of
+    // `blocking` (the tick was bumped before it).
     if (p->status.load(std::memory_order_acquire) != PStatus::blocking) continue;
     const std::uint64_t t = p->syscalltick.load(std::memory_order_acquire);
     Monitor::Seen& s = mon->seen[i];
@@ -65,6 +70,7 @@ inline int retake(Runtime* rt, std::int64_t now) {
       continue;
     }
     // Keep the P for the caller's fast return if nothing else wants it.
+    // Memory ordering: relaxed — heuristics; the CAS below decides.
     const bool idle_elsewhere = rt->npidle.load(std::memory_order_relaxed) +
                                     rt->nmspinning.load(std::memory_order_relaxed) > 0;
     if (p->runq.empty() && rt->global_runq_size.load(std::memory_order_relaxed) == 0 &&
@@ -152,6 +158,7 @@ inline void monitor_main(Runtime* rt) {
   std::int64_t delay = 20'000;
   int idle_rounds = 0;
   std::int64_t netpoll_watch_until = 0;
+  // Memory ordering: acquire pairs with stop_and_join's release.
   while (!mon->stop.load(std::memory_order_acquire)) {
     const std::int64_t now = nanotime();
     const std::int64_t reap_at = reap_idle_threads(rt, now);
@@ -189,6 +196,8 @@ inline void monitor_main(Runtime* rt) {
       delay = std::min<std::int64_t>(delay * 2, warn_limit != 0 ? std::min<std::int64_t>(warn_period, 10'000'000)
                                                                 : 10'000'000);
     }
+    // Memory ordering: relaxed — a hint: a missed one costs a blocking call
+    // one back-off period (at most 10 ms) before its P is handed off.
     mon->backed_off.store(delay > 20'000, std::memory_order_relaxed);
   }
 }
@@ -200,7 +209,7 @@ inline Monitor* ensure_monitor(Runtime* rt) {
   // sees `started` sees the initialized monitor.
   if (mon->started.load(std::memory_order_acquire)) return mon;
   std::lock_guard<std::mutex> spawn_guard(rt->spawn_mu);  // serializes thread creation (see start_m)
-  if (mon->started.load(std::memory_order_relaxed)) return mon;
+  if (mon->started.load(std::memory_order_relaxed)) return mon;  // relaxed: under spawn_mu, as the store
   mon->thread = std::thread([rt] { monitor_main(rt); });
   mon->started.store(true, std::memory_order_release);
   return mon;
@@ -215,6 +224,7 @@ inline void enter_blocking(M* m) {
   Monitor* mon = ensure_monitor(rt);
   G* g = m->curg();
   P* p = m->p;
+  // Memory ordering: relaxed — informational (dump, deadlock check).
   g->wait_reason.store(WaitReason::blocking, std::memory_order_relaxed);
   g->wait_since.store(coarse_nanotime(), std::memory_order_relaxed);
   g->status.store(GStatus::blocking, std::memory_order_relaxed);
@@ -225,10 +235,12 @@ inline void enter_blocking(M* m) {
   m->blocked_p = p;
   m->set_curg(nullptr);
   m->p = nullptr;
-  p->syscalltick.fetch_add(1, std::memory_order_relaxed);
+  p->syscalltick.fetch_add(1, std::memory_order_relaxed);  // published by the release below
   // Memory ordering: release — the monitor (or a thief) that sees
   // `blocking` may hand the P to another M, which must see our writes.
   p->status.store(PStatus::blocking, std::memory_order_release);
+  // Memory ordering: seq_cst — see monitor_main (deep_sleep); backed_off
+  // is a relaxed hint (see there).
   rt->nblocking.fetch_add(1, std::memory_order_seq_cst);
   if (mon->deep_sleep.load(std::memory_order_seq_cst) ||
       (mon->backed_off.load(std::memory_order_relaxed) && mon->backed_off.exchange(false)))
@@ -251,11 +263,12 @@ inline void exit_blocking(M* m) {
   m->blocked_g = nullptr;
   m->blocked_p = nullptr;
   m->set_curg(g);
-  rt->nblocking.fetch_sub(1, std::memory_order_seq_cst);
+  rt->nblocking.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: the counter of monitor_main's pair
   PStatus expected = PStatus::blocking;
+  // Memory ordering: acq_rel — races retake's CAS; exactly one gets the P.
   if (p->status.compare_exchange_strong(expected, PStatus::running, std::memory_order_acq_rel)) {
     m->p = p;  // fast path: nobody took it
-    g->status.store(GStatus::running, std::memory_order_relaxed);
+    g->status.store(GStatus::running, std::memory_order_relaxed);  // informational
     return;
   }
   P* idle = nullptr;

@@ -228,7 +228,7 @@ struct PollDesc {
   // The epoll tag: the address and 16 bits of seq (Go 1.21: taggedPointer).
   std::uint64_t tag() const noexcept {
     return (static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(this)) << 16) |
-           (seq.load(std::memory_order_relaxed) & 0xffff);
+           (seq.load(std::memory_order_relaxed) & 0xffff);  // relaxed: written by the registering owner
   }
 };
 
@@ -297,6 +297,8 @@ inline PollCache& poll_cache() {
 // The PollDesc an event is for, or null for an event of an older use.
 inline PollDesc* pd_from_tag(std::uint64_t tag) noexcept {
   auto* pd = reinterpret_cast<PollDesc*>(static_cast<std::uintptr_t>(tag >> 16));
+  // Memory ordering: relaxed — a stale seq lets a late event through, which
+  // wakes a waiter spuriously at worst (see PollDesc's invariants).
   if ((pd->seq.load(std::memory_order_relaxed) & 0xffff) != (tag & 0xffff)) return nullptr;
   return pd;
 }
@@ -354,11 +356,12 @@ inline void pd_evict(PollDesc* pd) {
 // Sets a deadline (0: none) and wakes the waiter to re-arm for it (Go:
 // poll_runtime_pollSetDeadline).
 inline void pd_set_deadline(PollDesc* pd, int mode, std::int64_t when) {
-  pd->deadline(mode).store(when, std::memory_order_seq_cst);
+  pd->deadline(mode).store(when, std::memory_order_seq_cst);  // seq_cst: see PollDesc (rd/wd)
   pd_kick(pd, mode);
 }
 
 // The common checks before and after parking. Go: netpollcheckerr.
+// Memory ordering: seq_cst loads — the waiter's half of PollDesc's pairs.
 inline WaitResult pd_check(PollDesc* pd, int mode) noexcept {
   if (pd->closing.load(std::memory_order_seq_cst)) return WaitResult::closed;
   const std::int64_t d = pd->deadline(mode).load(std::memory_order_seq_cst);
@@ -380,7 +383,7 @@ inline Netpoll* netpoll_of(Runtime* rt) noexcept {
 inline Netpoll* netpoll_get(Runtime* rt) {
   if (Netpoll* np = netpoll_of(rt)) return np;
   std::lock_guard<std::mutex> guard(rt->spawn_mu);
-  if (Netpoll* np = rt->netpoll.load(std::memory_order_relaxed)) return np;
+  if (Netpoll* np = rt->netpoll.load(std::memory_order_relaxed)) return np;  // relaxed: under spawn_mu
   auto np = std::make_shared<Netpoll>();
   if (const int err = np->backend.open())
     throw std::system_error(err, std::system_category(), "goro: cannot set up the netpoller (epoll)");
@@ -420,7 +423,7 @@ inline int netpoll(Netpoll* np, std::int64_t delay, G** out) {
   np->backend.wait(delay, [&](std::uint64_t tag, bool r, bool w, bool err_only) {
     PollDesc* pd = pd_from_tag(tag);
     if (!pd) return;
-    pd->event_err.store(err_only, std::memory_order_relaxed);
+    pd->event_err.store(err_only, std::memory_order_relaxed);  // published by pd_unblock's CAS
     if (r)
       if (G* g = pd_unblock(pd, 'r', true)) out[n++] = g;
     if (w)
@@ -445,6 +448,7 @@ inline void inject_list(Runtime* rt, M* m, G** gs, int n) {
       SpinGuard guard(rt->lock);
       for (int i = 0; i < global; ++i) global_put_locked(rt, gs[i]);
     }
+    // Memory ordering: seq_cst, as wakep's load of npidle (Go: injectglist).
     for (int i = 0; i < global && rt->npidle.load(std::memory_order_seq_cst) > 0; ++i) start_m(rt, nullptr, false);
   }
   for (int i = global; i < n; ++i) runq_put(rt, p, gs[i], false);
@@ -457,6 +461,8 @@ inline void inject_list(Runtime* rt, M* m, G** gs, int n) {
 inline G* netpoll_nonblocking(M* m, std::int64_t now) {
   Runtime* rt = m->rt;
   Netpoll* np = netpoll_of(rt);
+  // Memory ordering: relaxed peeks — an optimization before stealing; the
+  // poller's M and the monitor do not depend on it.
   if (!np || rt->netpoll_waiters.load(std::memory_order_relaxed) <= 0) return nullptr;
   std::int64_t last = rt->lastpoll.load(std::memory_order_relaxed);
   if (last == 0) return nullptr;
@@ -469,7 +475,7 @@ inline G* netpoll_nonblocking(M* m, std::int64_t now) {
   const int n = netpoll(np, 0, gs);
   if (n == 0) return nullptr;
   inject_list(rt, m, gs + 1, n - 1);
-  rt->netpoll_waiters.fetch_sub(1, std::memory_order_relaxed);
+  rt->netpoll_waiters.fetch_sub(1, std::memory_order_relaxed);  // as in netpoll_goready
   gs[0]->status.store(GStatus::runnable, std::memory_order_relaxed);
   return gs[0];
 }
@@ -519,12 +525,14 @@ inline bool netpoll_block(M* m, std::int64_t until) {
       acquire_p(m, p);
       if (n == 0) {  // a timer, or a break: look for work like a woken sleeper
         m->spinning = true;
-        rt->nmspinning.fetch_add(1, std::memory_order_seq_cst);
+        rt->nmspinning.fetch_add(1, std::memory_order_seq_cst);  // seq_cst: the wakep protocol
       }
     }
   }
   inject_list(rt, m, gs, n);
   if (hand_over_timer_wait) wakep(rt);
+  // Memory ordering: seq_cst — our lastpoll store, then this load and the
+  // monitor's deep_sleep (see netpoll_wake_monitor).
   if (rt->netpoll_waiters.load(std::memory_order_seq_cst) > 0) netpoll_wake_monitor(rt);
   return true;
 }
@@ -539,6 +547,7 @@ inline std::int64_t netpoll_monitor(Runtime* rt, std::int64_t now, std::int64_t&
   constexpr std::int64_t period = 10'000'000;
   Netpoll* np = netpoll_of(rt);
   if (!np) return 0;
+  // Memory ordering: seq_cst — the monitor's side (netpoll_wake_monitor).
   if (rt->netpoll_waiters.load(std::memory_order_seq_cst) > 0) {
     std::int64_t last = rt->lastpoll.load(std::memory_order_seq_cst);
     if (last != 0) {
@@ -593,6 +602,8 @@ bool pd_block(PollDesc* pd, int mode, Stop&& stop) {
   {
     TsanIgnore tsan_ignore;  // runtime internals (see sanitizer.hpp)
     for (;;) {
+      // Memory ordering: seq_cst — see PollDesc (rg/wg against closing and
+      // the deadlines, read by stop() after this announcement).
       std::uintptr_t v = pd_ready;
       if (gpp.compare_exchange_strong(v, 0, std::memory_order_seq_cst)) return true;
       v = 0;
@@ -606,7 +617,7 @@ bool pd_block(PollDesc* pd, int mode, Stop&& stop) {
   }
   if (!stop()) {
     M* m = current_m();
-    const std::int64_t d = pd->deadline(mode).load(std::memory_order_seq_cst);
+    const std::int64_t d = pd->deadline(mode).load(std::memory_order_seq_cst);  // seq_cst: as pd_check
     RuntimeTimer* t = nullptr;
     if (d != 0) {
       // Armed before parking: if it fires first it finds pd_wait, and the
@@ -622,7 +633,7 @@ bool pd_block(PollDesc* pd, int mode, Stop&& stop) {
   TsanIgnore tsan_ignore;  // runtime internals (see sanitizer.hpp)
   // Keep an event that came meanwhile (Go: "be careful to not lose
   // concurrent pdReady notification").
-  const std::uintptr_t old = gpp.exchange(0, std::memory_order_seq_cst);
+  const std::uintptr_t old = gpp.exchange(0, std::memory_order_seq_cst);  // seq_cst: see PollDesc
   if (old > pd_wait) fatal("goro: corrupted poll descriptor");
   return old == pd_ready;
 }
@@ -656,6 +667,7 @@ inline Registration pd_register(PollDesc* pd, Runtime* rt) {
   SpinGuard g(pd->reg_lock);
   if (pd->np == np) return Registration::registered;
   if (pd->np) {
+    // Memory ordering: acquire pairs with Runtime::shutdown's release.
     if (pd->np->alive.load(std::memory_order_acquire)) return Registration::foreign;
     pd->np->backend.del(pd->fd);  // its runtime is gone: move to ours
     pd->np = nullptr;

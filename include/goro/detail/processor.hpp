@@ -67,6 +67,11 @@ inline void wakep(Runtime* rt) {
   // or a spinlock unlock) before these loads: without it x86 may satisfy
   // the loads first (store-load reordering) and both sides miss each other
   // (seen: a G left in the global queue, every P idle, every M parked).
+  // It is the right barrier on arm64 too: a seq_cst fence is DMB ISH there,
+  // which orders every earlier store (STLR of a run queue's tail or of the
+  // spinlock word, STLXR of runnext) before every later load. The spinner's
+  // side needs no fence: its decrement and its re-check's loads (RunQueue::
+  // empty, global_runq_size) are all seq_cst, which the C++ model orders.
   // GCC's TSan does not support fences; there a locked read-modify-write
   // of npidle is the same full barrier on the hardware.
 #if GORO_TSAN

@@ -168,6 +168,7 @@ struct Runtime {
   // Idempotent. (processor.hpp)
   void shutdown();
 
+  // Memory ordering: acquire pairs with shutdown's release stores.
   RuntimeState current_state() const noexcept { return state->load(std::memory_order_acquire); }
 
   Options opts;
@@ -244,6 +245,7 @@ inline void global_put_locked(Runtime* rt, G* g) GORO_REQUIRES(rt->lock) {
 
 inline G* global_pop_locked(Runtime* rt) GORO_REQUIRES(rt->lock) {
   G* g = rt->global_runq.pop_front();
+  // Memory ordering: release, as in global_put_locked.
   rt->global_runq_size.store(static_cast<std::uint32_t>(rt->global_runq.size()), std::memory_order_release);
   return g;
 }
@@ -251,7 +253,7 @@ inline G* global_pop_locked(Runtime* rt) GORO_REQUIRES(rt->lock) {
 // Takes a fair share of the global queue into p's local queue; returns one
 // G to run. max == 1 takes just one (the every-61-ticks fairness check).
 inline G* global_get_locked(Runtime* rt, P* p, std::uint32_t max) GORO_REQUIRES(rt->lock) {
-  const std::uint32_t size = rt->global_runq_size.load(std::memory_order_relaxed);
+  const std::uint32_t size = rt->global_runq_size.load(std::memory_order_relaxed);  // relaxed: under rt->lock
   if (size == 0) return nullptr;
   std::uint32_t n = size / static_cast<std::uint32_t>(rt->nprocs) + 1;
   if (n > size) n = size;
@@ -274,6 +276,9 @@ inline G* global_get_locked(Runtime* rt, P* p, std::uint32_t max) GORO_REQUIRES(
 // Idle Ps (under rt->lock). Go: pidleput / pidleget.
 
 inline void pidle_put_locked(Runtime* rt, P* p) GORO_REQUIRES(rt->lock) {
+  // Memory ordering: relaxed — status is read unlocked only as a hint
+  // (steal_work's patience, the monitor's retake); the P itself is handed
+  // over under rt->lock.
   p->status.store(PStatus::idle, std::memory_order_relaxed);
   p->m = nullptr;
   p->idle_link = rt->pidle;
@@ -288,7 +293,7 @@ inline P* pidle_get_locked(Runtime* rt) GORO_REQUIRES(rt->lock) {
   if (p) {
     rt->pidle = p->idle_link;
     p->idle_link = nullptr;
-    rt->npidle.fetch_sub(1, std::memory_order_seq_cst);
+    rt->npidle.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: as in pidle_put_locked
   }
   return p;
 }

@@ -197,6 +197,9 @@ class StackPool {
   // writable byte of a slab is stack, so a fault there is a hit on a guard
   // page: a goroutine overflowed its stack.
   bool in_slab(const void* addr) const noexcept {
+    // Memory ordering: acquire pairs with new_slab_locked's release of the
+    // count, which makes the first n addresses (stored relaxed before it)
+    // visible: the handler takes no lock.
     const std::size_t n = published_.load(std::memory_order_acquire);
     const char* a = static_cast<const char*>(addr);
     for (std::size_t i = 0; i < n && i < max_published; ++i) {
@@ -292,6 +295,8 @@ class StackPool {
 #endif
     slabs_.push_back(slab);  // reserved above: cannot throw
     if (slabs_.size() <= max_published) {
+      // Memory ordering: relaxed address, then release count (in_slab's
+      // acquire load of the count makes the address visible).
       published_mem_[slabs_.size() - 1].store(m, std::memory_order_relaxed);
       published_.store(slabs_.size(), std::memory_order_release);
     }

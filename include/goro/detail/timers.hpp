@@ -87,7 +87,7 @@ inline void timer_added(Runtime* rt, std::int64_t when) {
     if (rt->sleeper) {
       if (when < rt->sleeper_until) wake = rt->sleeper;
       polling = wake != nullptr && wake == rt->poller;
-    } else if (rt->npidle.load(std::memory_order_relaxed) == 0) {
+    } else if (rt->npidle.load(std::memory_order_relaxed) == 0) {  // relaxed: rt->lock orders every change
       return;  // every P is busy: their Ms run due timers as they schedule
     }
   }
