@@ -27,7 +27,10 @@ constexpr auto sanitizer_slack = GORO_TEST_SCALE > 1 ? 3s : 0s;
 
 }  // namespace
 
-TEST_CASE("10,000 goroutines sleeping 100 ms all wake, none early, within a second") {
+// The upper bound is not a speed test (that is bench/sleep_fanout): it
+// catches sleeps served one after another (10,000 x 100 ms), with room for a
+// loaded machine.
+TEST_CASE("10,000 goroutines sleeping 100 ms all wake, none early, together") {
   const int procs = GENERATE(1, 2, 4, 8);
   const int n = scaled(10'000);
   std::atomic<int> woke{0}, early{0};
@@ -48,7 +51,7 @@ TEST_CASE("10,000 goroutines sleeping 100 ms all wake, none early, within a seco
   CHECK(woke.load() == n);
   CHECK(early.load() == 0);
   CHECK(wall >= 100ms);
-  CHECK(wall < 1s + sanitizer_slack);
+  CHECK(wall < 20s + sanitizer_slack);
 }
 
 TEST_CASE("sleep_until wakes the goroutine at or after the deadline") {

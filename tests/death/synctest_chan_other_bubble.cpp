@@ -1,5 +1,5 @@
 // expect: fatal error: send on synctest channel from outside bubble
-// exit: abort
+// exit: 2
 // A channel made in one synctest bubble may not be used from another one.
 #include <goro/goro.hpp>
 

@@ -1,5 +1,5 @@
 // expect: fatal error: receive on synctest channel from outside bubble
-// exit: abort
+// exit: 2
 // A channel made in a synctest bubble belongs to it: receiving on it from
 // outside the bubble (here, after the bubble has ended) is fatal, as in Go.
 #include <goro/goro.hpp>

@@ -1,5 +1,5 @@
 // expect: fatal error: a goroutine of a synctest bubble, durably blocked, was woken from outside its bubble
-// exit: abort
+// exit: 2
 // Cond::wait in a synctest bubble is a durable wait: only the bubble may end
 // it. A signal() from outside that wakes the goroutine is fatal, as in Go.
 #include <goro/goro.hpp>

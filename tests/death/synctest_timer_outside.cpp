@@ -1,5 +1,5 @@
 // expect: fatal error: synctest timer accessed from outside bubble
-// exit: abort
+// exit: 2
 // A goro::Timer made in a synctest bubble runs on the bubble's clock: using
 // it from outside the bubble is fatal, as in Go.
 #include <goro/goro.hpp>

@@ -1,5 +1,5 @@
 // expect: fatal error: sync: WaitGroup.Add called from inside and outside synctest bubble
-// exit: abort
+// exit: 2
 // A WaitGroup that add() was called on in a synctest bubble belongs to the
 // bubble until its counter is back to zero: done() from outside is fatal,
 // as in Go 1.25.
