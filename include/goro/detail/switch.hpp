@@ -263,16 +263,27 @@ inline G* next_local(M* m, bool run_timers = true) {
 // Parks the running goroutine (Go: gopark). unlockf(g, arg) runs once g's
 // context is saved; it typically releases the lock that protects the wait
 // queue g was put on. If it returns false, g is made runnable again.
-inline void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
-  M* m = current_m();
+//
+// Split as yield is (see yield_current, below): park_begin and
+// switch_resumed are out of line, and the jump between them is inlined
+// into park's caller — Waiter::block is always inlined too, so a channel
+// operation, a semaphore acquire or a Cond wait jumps in its own frame and,
+// once resumed, has no frames of the switch machinery to return through
+// (each such `ret` after a switch is a return-stack misprediction).
+//
+// park_begin: the bookkeeping; returns the goroutine to switch to (null:
+// the scheduling context).
+GORO_NOINLINE inline G* park_begin(M* m, G* g, bool (*unlockf)(G*, void*), void* arg,
+                                   WaitReason reason) {
 #if GORO_TSAN
   // A bubble's goroutines blocking happen before goro::testing::wait
   // returns and before the bubble's clock moves (Go: racereleasemergeg).
-  if (Bubble* b = m->curg()->bubble) tsan_release(b);
+  if (Bubble* b = g->bubble) tsan_release(b);
 #endif
+  // Runtime internals (see sanitizer.hpp); this fiber resumes inside them
+  // (switch_resumed ends the region).
   tsan_leave(&m->tsan_token);
-  tsan_ignore_begin();  // runtime internals (see sanitizer.hpp); ended when we resume
-  G* g = m->curg();
+  tsan_ignore_begin();
   // Memory ordering: relaxed — informational (dump, deadlock check).
   g->wait_reason.store(reason, std::memory_order_relaxed);
   g->wait_since.store(coarse_nanotime(), std::memory_order_relaxed);
@@ -280,8 +291,23 @@ inline void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
   m->pending = Pending::park;
   m->unlockf = unlockf;
   m->unlock_arg = arg;
-  switch_away(m, g, next_local(m, false));
-  tsan_resume(&current_m()->tsan_token);  // ends the region begun above, in this fiber
+  G* next = next_local(m, false);
+  switch_prepare(m, g, next);
+  return next;
+}
+
+// Back in a goroutine that parked or yielded, on whichever M resumed it:
+// finishes the switch and ends the ignored region its *_begin started.
+GORO_NOINLINE inline void switch_resumed(Fiber&& from) {
+  after_switch(std::move(from));
+  tsan_resume(&current_m()->tsan_token);
+}
+
+GORO_ALWAYS_INLINE void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
+  M* m = current_m();
+  G* g = m->curg();
+  G* next = park_begin(m, g, unlockf, arg, reason);
+  switch_resumed(switch_jump(m, g, next));
 }
 
 // The running G yields its P (goro::yield). Go: Gosched.
@@ -299,7 +325,7 @@ inline void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
 // returns null (nothing else to run; g carries on).
 GORO_NOINLINE inline G* yield_begin(M* m, G* g) {
   // Runtime internals (see sanitizer.hpp); this fiber resumes inside them
-  // (yield_end ends the region).
+  // (switch_resumed ends the region).
   tsan_leave(&m->tsan_token);
   tsan_ignore_begin();
   G* next = next_local(m);
@@ -324,15 +350,10 @@ GORO_NOINLINE inline G* yield_begin(M* m, G* g) {
   return next;
 }
 
-// yield_end: back in g, on whichever M resumed it.
-GORO_NOINLINE inline void yield_end(Fiber&& from) {
-  after_switch(std::move(from));
-  tsan_resume(&current_m()->tsan_token);
-}
-
+// Then switch_resumed (above): back in g, on whichever M resumed it.
 GORO_ALWAYS_INLINE void yield_current(M* m) {
   G* g = m->curg();
-  if (G* next = yield_begin(m, g)) yield_end(switch_jump(m, g, next));
+  if (G* next = yield_begin(m, g)) switch_resumed(switch_jump(m, g, next));
 }
 
 inline void yield_current() { yield_current(current_m()); }
