@@ -48,10 +48,13 @@ inline void bubble_exited(G* g);        // g has finished
 // Making Gs runnable. Go: runqput / ready.
 
 inline void runq_put(Runtime* rt, P* p, G* g, bool next) {
-  p->runq.put(g, next, [rt](G** batch, std::uint32_t n) {
-    SpinGuard guard(rt->lock);
-    for (std::uint32_t i = 0; i < n; ++i) global_put_locked(rt, batch[i]);
-  });
+  p->runq.put(
+      g, next,
+      [rt](G** batch, std::uint32_t n) {
+        SpinGuard guard(rt->lock);
+        for (std::uint32_t i = 0; i < n; ++i) global_put_locked(rt, batch[i]);
+      },
+      rt->nprocs == 1);
 }
 
 // Makes a parked G runnable. From a goroutine (or M) of the same runtime it
