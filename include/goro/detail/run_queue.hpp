@@ -21,7 +21,8 @@ namespace goro::detail {
 //   relaxed atomics: a torn read is discarded, never used).
 // - runnext: a G readied by the running G; it runs next and inherits the
 //   time slice. The owner replaces it by exchange (put) and takes it by
-//   CAS (get; a plain store when no one can steal), stealers take it by CAS.
+//   CAS (get), both plain load and store when no one can steal (procs 1);
+//   stealers take it by CAS.
 class RunQueue {
  public:
   static constexpr std::uint32_t capacity = 256;
@@ -53,13 +54,22 @@ class RunQueue {
   // Owner only. Puts g in runnext (kicking the old runnext to the tail) or at
   // the tail. If the ring is full, moves half of it plus g to `overflow`
   // (a callable taking (G** batch, uint32_t n)) — the global queue.
+  // sole_consumer: as for get() — no thief can take runnext meanwhile, so
+  // it is swapped without the exchange's locked instruction.
   template <class Overflow>
-  void put(G* g, bool next, Overflow&& overflow) noexcept {
+  void put(G* g, bool next, Overflow&& overflow, bool sole_consumer = false) noexcept {
     if (next) {
-      // Memory ordering: acq_rel — release publishes g's saved state to the
-      // consumer that takes it; acquire is not needed for the old value's
-      // contents (it was put by us) but harmless.
-      G* old = runnext_.exchange(g, std::memory_order_acq_rel);
+      G* old;
+      if (sole_consumer) {
+        // Memory ordering: relaxed — only this P's owner touches runnext.
+        old = runnext_.load(std::memory_order_relaxed);
+        runnext_.store(g, std::memory_order_relaxed);
+      } else {
+        // Memory ordering: acq_rel — release publishes g's saved state to
+        // the consumer that takes it; acquire is not needed for the old
+        // value's contents (it was put by us) but harmless.
+        old = runnext_.exchange(g, std::memory_order_acq_rel);
+      }
       if (old == nullptr) return;
       g = old;
     }

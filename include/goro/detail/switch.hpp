@@ -48,10 +48,13 @@ inline void bubble_exited(G* g);        // g has finished
 // Making Gs runnable. Go: runqput / ready.
 
 inline void runq_put(Runtime* rt, P* p, G* g, bool next) {
-  p->runq.put(g, next, [rt](G** batch, std::uint32_t n) {
-    SpinGuard guard(rt->lock);
-    for (std::uint32_t i = 0; i < n; ++i) global_put_locked(rt, batch[i]);
-  });
+  p->runq.put(
+      g, next,
+      [rt](G** batch, std::uint32_t n) {
+        SpinGuard guard(rt->lock);
+        for (std::uint32_t i = 0; i < n; ++i) global_put_locked(rt, batch[i]);
+      },
+      rt->nprocs == 1);
 }
 
 // Makes a parked G runnable. From a goroutine (or M) of the same runtime it
@@ -67,6 +70,9 @@ inline void ready(G* g) {
   M* m = current_m();
   if (m && m->rt == rt && m->p) {
     runq_put(rt, m->p, g, !chaos(rt, 2));
+    // With one P, which we hold, no P is idle: wakep would only pay its
+    // fence to find that out (measured: ~10% of a channel round trip).
+    if (rt->nprocs == 1) return;
   } else {
     SpinGuard guard(rt->lock);
     global_put_locked(rt, g);
@@ -91,7 +97,10 @@ inline void start_slice(P* p) noexcept {
 }
 
 // The next G to run from p's own queue (runnext, else the ring), or null.
-inline G* runq_next(Runtime* rt, P* p) {
+// runq_next, next_local and do_pending are always inlined: each is on every
+// switch, and a call there cost a prologue and epilogue as long as its body
+// (see yield_current for the figures).
+GORO_ALWAYS_INLINE G* runq_next(Runtime* rt, P* p) {
   const bool sole = rt->nprocs == 1;
   bool inherit;
   G* g = p->runq.get(&inherit, sole);
@@ -125,7 +134,7 @@ inline G* runq_next(Runtime* rt, P* p) {
 // After a switch: does the work the previous context left in m->pending
 // (see M::pending), `from` being its saved fiber. Returns false if nothing
 // was pending (the switch came from the scheduling loop).
-inline bool do_pending(M* m, Fiber&& from) {
+GORO_ALWAYS_INLINE bool do_pending(M* m, Fiber&& from) {
   G* prev = m->prev;
   const Pending pending = m->pending;
   m->prev = nullptr;
@@ -243,7 +252,7 @@ GORO_NOINLINE inline void check_timers_on_g(M* m, P* p, std::int64_t now) {
 // still hold the lock that a due timer's fire needs (the channel it waits on,
 // released by unlockf only after the switch), so due timers send it through
 // the scheduling loop, which runs them after the switch.
-inline G* next_local(M* m, bool run_timers = true) {
+GORO_ALWAYS_INLINE G* next_local(M* m, bool run_timers = true) {
   P* p = m->p;
   // Memory ordering: relaxed — a peek; check_timers re-reads with acquire.
   const std::int64_t t0 = p->timer0_when.load(std::memory_order_relaxed);
@@ -263,16 +272,27 @@ inline G* next_local(M* m, bool run_timers = true) {
 // Parks the running goroutine (Go: gopark). unlockf(g, arg) runs once g's
 // context is saved; it typically releases the lock that protects the wait
 // queue g was put on. If it returns false, g is made runnable again.
-inline void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
-  M* m = current_m();
+//
+// Split as yield is (see yield_current, below): park_begin and
+// switch_resumed are out of line, and the jump between them is inlined
+// into park's caller — Waiter::block is always inlined too, so a channel
+// operation, a semaphore acquire or a Cond wait jumps in its own frame and,
+// once resumed, has no frames of the switch machinery to return through
+// (each such `ret` after a switch is a return-stack misprediction).
+//
+// park_begin: the bookkeeping; returns the goroutine to switch to (null:
+// the scheduling context).
+GORO_NOINLINE inline G* park_begin(M* m, G* g, bool (*unlockf)(G*, void*), void* arg,
+                                   WaitReason reason) {
 #if GORO_TSAN
   // A bubble's goroutines blocking happen before goro::testing::wait
   // returns and before the bubble's clock moves (Go: racereleasemergeg).
-  if (Bubble* b = m->curg()->bubble) tsan_release(b);
+  if (Bubble* b = g->bubble) tsan_release(b);
 #endif
+  // Runtime internals (see sanitizer.hpp); this fiber resumes inside them
+  // (switch_resumed ends the region).
   tsan_leave(&m->tsan_token);
-  tsan_ignore_begin();  // runtime internals (see sanitizer.hpp); ended when we resume
-  G* g = m->curg();
+  tsan_ignore_begin();
   // Memory ordering: relaxed — informational (dump, deadlock check).
   g->wait_reason.store(reason, std::memory_order_relaxed);
   g->wait_since.store(coarse_nanotime(), std::memory_order_relaxed);
@@ -280,8 +300,23 @@ inline void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
   m->pending = Pending::park;
   m->unlockf = unlockf;
   m->unlock_arg = arg;
-  switch_away(m, g, next_local(m, false));
-  tsan_resume(&current_m()->tsan_token);  // ends the region begun above, in this fiber
+  G* next = next_local(m, false);
+  switch_prepare(m, g, next);
+  return next;
+}
+
+// Back in a goroutine that parked or yielded, on whichever M resumed it:
+// finishes the switch and ends the ignored region its *_begin started.
+GORO_NOINLINE inline void switch_resumed(Fiber&& from) {
+  after_switch(std::move(from));
+  tsan_resume(&current_m()->tsan_token);
+}
+
+GORO_ALWAYS_INLINE void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
+  M* m = current_m();
+  G* g = m->curg();
+  G* next = park_begin(m, g, unlockf, arg, reason);
+  switch_resumed(switch_jump(m, g, next));
 }
 
 // The running G yields its P (goro::yield). Go: Gosched.
@@ -293,13 +328,15 @@ inline void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
 // an inlined jump there are only balanced call/ret pairs, and a loop of
 // yields mispredicts nothing. Measured (switch benchmark, Intel Xeon VM):
 // 21 ns per switch with the jump out of line, 9 ns inlined; a raw
-// boost::context switch is 4 ns.
+// boost::context switch is 4 ns. Instructions per yield switch (callgrind,
+// procs 1): 236, of which jump_fcontext 24; 176 once runq_next, next_local
+// and do_pending were inlined (they were three more calls per switch).
 //
 // yield_begin: picks the goroutine to switch to and prepares the switch, or
 // returns null (nothing else to run; g carries on).
 GORO_NOINLINE inline G* yield_begin(M* m, G* g) {
   // Runtime internals (see sanitizer.hpp); this fiber resumes inside them
-  // (yield_end ends the region).
+  // (switch_resumed ends the region).
   tsan_leave(&m->tsan_token);
   tsan_ignore_begin();
   G* next = next_local(m);
@@ -324,15 +361,10 @@ GORO_NOINLINE inline G* yield_begin(M* m, G* g) {
   return next;
 }
 
-// yield_end: back in g, on whichever M resumed it.
-GORO_NOINLINE inline void yield_end(Fiber&& from) {
-  after_switch(std::move(from));
-  tsan_resume(&current_m()->tsan_token);
-}
-
+// Then switch_resumed (above): back in g, on whichever M resumed it.
 GORO_ALWAYS_INLINE void yield_current(M* m) {
   G* g = m->curg();
-  if (G* next = yield_begin(m, g)) yield_end(switch_jump(m, g, next));
+  if (G* next = yield_begin(m, g)) switch_resumed(switch_jump(m, g, next));
 }
 
 inline void yield_current() { yield_current(current_m()); }

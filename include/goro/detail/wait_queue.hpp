@@ -74,8 +74,10 @@ struct Waiter {
 
 
   // Blocks the caller until wake(). `lock` is held on entry and released.
+  // Always inlined: a goroutine's switch then lands in the frame of the
+  // primitive that blocks (see park).
   template <class Lock>
-  void block(Lock& lock, WaitReason reason) GORO_RELEASE(lock) GORO_NO_TSA {
+  GORO_ALWAYS_INLINE void block(Lock& lock, WaitReason reason) GORO_RELEASE(lock) GORO_NO_TSA {
     if (g) {
       // For TSan the unlock is ours, done now: the real one runs on the
       // next context, inside the runtime's ignored region (see sanitizer.hpp).
