@@ -28,5 +28,6 @@
 #include "synctest.hpp"
 #include "testing.hpp"
 #include "time.hpp"
+#include "trace.hpp"
 #include "wait_fd.hpp"
 #include "wait_group.hpp"

@@ -38,6 +38,7 @@
 #include "spinlock.hpp"
 #include "stack.hpp"
 #include "timer_heap.hpp"
+#include "trace.hpp"
 
 namespace goro::detail {
 
@@ -274,6 +275,7 @@ inline G* global_get_locked(Runtime* rt, P* p, std::uint32_t max) GORO_REQUIRES(
 // Idle Ps (under rt->lock). Go: pidleput / pidleget.
 
 inline void pidle_put_locked(Runtime* rt, P* p) GORO_REQUIRES(rt->lock) {
+  if (tracing()) trace_proc_stop(rt, p);
   p->status.store(PStatus::idle, std::memory_order_relaxed);
   p->m = nullptr;
   p->idle_link = rt->pidle;
@@ -298,6 +300,7 @@ inline void acquire_p(M* m, P* p) {
   m->p = p;
   p->m = m;
   p->status.store(PStatus::running, std::memory_order_relaxed);
+  if (tracing()) trace_proc_start(m, p);
 }
 
 // ---------------------------------------------------------------------------

@@ -60,6 +60,7 @@ inline void runq_put(Runtime* rt, P* p, G* g, bool next) {
 inline void ready(G* g) {
   TsanIgnore tsan_ignore;  // runtime internals (see sanitizer.hpp)
   if (GORO_UNLIKELY(g->bubble != nullptr)) bubble_ready(g);
+  if (tracing()) trace_go_unblock(g);
   Runtime* rt = g->rt;
   // Memory ordering: the run queue's release publishes the G; status is
   // informational (dump, deadlock check).
@@ -190,6 +191,7 @@ GORO_ALWAYS_INLINE void switch_prepare(M* m, G* from, G* to) {
   // Memory ordering: relaxed — status is informational here; the fiber
   // itself is published to other Ms by the run queues.
   if (to) to->status.store(GStatus::running, std::memory_order_relaxed);
+  if (to && tracing()) trace_go_start(m, to);
   m->set_curg(to);
   eh_switch(m, from ? from->eh : m->g0_eh, to ? to->eh : m->g0_eh);
 }
@@ -277,6 +279,7 @@ inline void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
   g->wait_reason.store(reason, std::memory_order_relaxed);
   g->wait_since.store(coarse_nanotime(), std::memory_order_relaxed);
   g->status.store(GStatus::waiting, std::memory_order_relaxed);
+  if (tracing()) trace_go_block(m, g, reason);
   m->pending = Pending::park;
   m->unlockf = unlockf;
   m->unlock_arg = arg;
@@ -319,6 +322,7 @@ GORO_NOINLINE inline G* yield_begin(M* m, G* g) {
     start_slice(m->p);
   }
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  if (tracing()) trace_go_stop(m, g);
   m->pending = Pending::requeue;
   switch_prepare(m, g, next);
   return next;
@@ -392,6 +396,7 @@ inline void goroutine_entry(Fiber from) noexcept {
     if (rt->live.fetch_sub(1, std::memory_order_seq_cst) == 1) {
       if (Parker* c = rt->closer.load(std::memory_order_seq_cst)) c->unpark();
     }
+    if (tracing()) trace_go_destroy(m, g);
     m->pending = Pending::exited;
     G* next = next_local(m);
     switch_prepare(m, g, next);
@@ -468,6 +473,7 @@ void spawn(Runtime* rt, F&& f, SourceLocation loc, bool is_main = false) {
     throw;
   }
   if (GORO_UNLIKELY(bubble != nullptr)) bubble_spawned(bubble);
+  if (tracing()) trace_go_create(m, g, parent);
   tsan_ignore_end();
   tsan_release(g);  // Go: the go statement happens before the goroutine starts
   TsanIgnore tsan_ignore;

@@ -52,6 +52,7 @@ inline int check_timers(P* p, std::int64_t now) {
     }
     if (!t) return fired;
     ++fired;
+    if (tracing()) trace_timer_fired(p);
     // No lock held: fire may ready goroutines or arm timers.
     if (t->period == 0) {
       t->fire(t);  // t may be gone once this returns
