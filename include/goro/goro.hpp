@@ -16,6 +16,7 @@
 #include "dump.hpp"
 #include "go.hpp"
 #include "group.hpp"
+#include "metrics.hpp"
 #include "mutex.hpp"
 #include "net.hpp"
 #include "once.hpp"

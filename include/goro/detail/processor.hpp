@@ -122,6 +122,7 @@ inline G* steal_work(M* m, std::int64_t now) {
       const bool running = victim->status.load(std::memory_order_relaxed) == PStatus::running;
       if (G* g = self->runq.steal_from(victim->runq, last, running)) {
         if (tracing()) trace_runq_steal(m, victim, g);
+        P::Counters::bump(self->counters.steals);
         return g;
       }
     }

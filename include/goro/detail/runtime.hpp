@@ -90,6 +90,45 @@ struct P {
 
   std::vector<Stack> stack_cache;
   std::uint64_t goid_next = 0, goid_end = 0;
+
+  // goro::metrics counters. Written only by the M holding this P (a relaxed
+  // load and store: no locked instruction), read racily by metrics();
+  // timers_fired by any M running this P's timers (fetch_add).
+  struct Counters {
+    std::atomic<std::uint64_t> created{0}, parks{0}, readies{0}, steals{0}, timers_fired{0};
+    static void bump(std::atomic<std::uint64_t>& c) noexcept {
+      c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+  } counters;
+};
+
+// The scheduler-latency histogram (Go: /sched/latencies:seconds): time from
+// a goroutine being readied to its running, sampled at one ready in 64 per
+// P. Buckets: 4 per power of two of nanoseconds. Atomics, relaxed: counts.
+struct LatencyHistogram {
+  static constexpr int buckets = 4 * 48;
+  std::atomic<std::uint64_t> count[buckets] = {};
+  std::atomic<std::int64_t> max{0};
+  static int bucket(std::int64_t ns) noexcept {
+    if (ns < 4) return ns < 0 ? 0 : static_cast<int>(ns);
+    const int log = 63 - __builtin_clzll(static_cast<unsigned long long>(ns));
+    const int sub = static_cast<int>((ns >> (log - 2)) & 3);
+    const int b = 4 * (log - 1) + sub;
+    return b < buckets ? b : buckets - 1;
+  }
+  // The largest value in bucket b.
+  static std::int64_t upper(int b) noexcept {
+    if (b < 4) return b;
+    const int log = b / 4 + 1;
+    const int sub = b % 4;
+    return (std::int64_t{4 + sub + 1} << (log - 2)) - 1;
+  }
+  void record(std::int64_t ns) noexcept {
+    count[bucket(ns)].fetch_add(1, std::memory_order_relaxed);
+    std::int64_t m = max.load(std::memory_order_relaxed);
+    while (ns > m && !max.compare_exchange_weak(m, ns, std::memory_order_relaxed)) {
+    }
+  }
 };
 
 // The monitor thread's state (Go: sysmon's variables). Its loop is in
@@ -197,6 +236,10 @@ struct Runtime {
   std::uint64_t rand_seed = 0;
   std::atomic<std::int64_t> live{0};
   std::atomic<std::uint64_t> goid_gen{0};
+  // goro::metrics counters not kept per P: goroutines started and made
+  // runnable from plain threads. Relaxed: counts.
+  std::atomic<std::uint64_t> created_no_p{0}, readies_no_p{0};
+  LatencyHistogram sched_latency;
   std::atomic<Parker*> closer{nullptr};  // the destructor, waiting for live == 0
   std::shared_ptr<std::atomic<RuntimeState>> state =
       std::make_shared<std::atomic<RuntimeState>>(RuntimeState::running);

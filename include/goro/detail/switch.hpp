@@ -54,6 +54,19 @@ inline void runq_put(Runtime* rt, P* p, G* g, bool next) {
   });
 }
 
+// goro::metrics: counts a ready on p and samples one in 64 for the
+// scheduler-latency histogram (switch_prepare records it).
+GORO_ALWAYS_INLINE void count_ready(P* p, G* g) noexcept {
+  const std::uint64_t n = p->counters.readies.load(std::memory_order_relaxed) + 1;
+  p->counters.readies.store(n, std::memory_order_relaxed);
+  if (GORO_UNLIKELY((n & 63) == 0)) g->ready_at = nanotime();
+}
+
+GORO_NOINLINE inline void record_sched_latency(Runtime* rt, G* g) noexcept {
+  rt->sched_latency.record(nanotime() - g->ready_at);
+  g->ready_at = 0;
+}
+
 // Makes a parked G runnable. From a goroutine (or M) of the same runtime it
 // goes to this P's runnext, so it runs next (a hand-off, like Go); from a
 // plain thread it goes to the global queue.
@@ -67,8 +80,10 @@ inline void ready(G* g) {
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
   M* m = current_m();
   if (m && m->rt == rt && m->p) {
+    count_ready(m->p, g);
     runq_put(rt, m->p, g, !chaos(rt, 2));
   } else {
+    rt->readies_no_p.fetch_add(1, std::memory_order_relaxed);
     SpinGuard guard(rt->lock);
     global_put_locked(rt, g);
   }
@@ -192,6 +207,7 @@ GORO_ALWAYS_INLINE void switch_prepare(M* m, G* from, G* to) {
   // itself is published to other Ms by the run queues.
   if (to) to->status.store(GStatus::running, std::memory_order_relaxed);
   if (to && tracing()) trace_go_start(m, to);
+  if (to && GORO_UNLIKELY(to->ready_at != 0)) record_sched_latency(m->rt, to);
   m->set_curg(to);
   eh_switch(m, from ? from->eh : m->g0_eh, to ? to->eh : m->g0_eh);
 }
@@ -280,6 +296,7 @@ inline void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
   g->wait_since.store(coarse_nanotime(), std::memory_order_relaxed);
   g->status.store(GStatus::waiting, std::memory_order_relaxed);
   if (tracing()) trace_go_block(m, g, reason);
+  if (m->p) P::Counters::bump(m->p->counters.parks);
   m->pending = Pending::park;
   m->unlockf = unlockf;
   m->unlock_arg = arg;
@@ -474,6 +491,8 @@ void spawn(Runtime* rt, F&& f, SourceLocation loc, bool is_main = false) {
   }
   if (GORO_UNLIKELY(bubble != nullptr)) bubble_spawned(bubble);
   if (tracing()) trace_go_create(m, g, parent);
+  if (p) P::Counters::bump(p->counters.created);
+  else rt->created_no_p.fetch_add(1, std::memory_order_relaxed);
   tsan_ignore_end();
   tsan_release(g);  // Go: the go statement happens before the goroutine starts
   TsanIgnore tsan_ignore;
