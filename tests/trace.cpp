@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 
 #include "support.hpp"
@@ -198,4 +200,61 @@ TEST_CASE("trace misuse is reported") {
   CHECK_THROWS_AS(goro::trace::start("y.json"), std::logic_error);
   CHECK_THROWS_AS(goro::trace::stop(), std::system_error);
   CHECK_FALSE(goro::trace::active());
+}
+
+namespace {
+
+// Runs body in a child process (stderr silenced) with GORO_TRACE=path and
+// GORO_TRACE_GOROUTINES=1; returns the child's wait status.
+template <class F>
+int in_child(const std::string& path, F body) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::freopen("/dev/null", "w", stderr);
+    std::freopen("/dev/null", "w", stdout);
+    std::signal(SIGABRT, SIG_DFL);  // not Catch2's handler: the child is meant to die
+    ::setenv("GORO_TRACE", path.c_str(), 1);
+    ::setenv("GORO_TRACE_GOROUTINES", "1", 1);
+    body();
+    std::exit(0);  // runs the atexit writer
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return status;
+}
+
+}  // namespace
+
+TEST_CASE("GORO_TRACE writes the default runtime's trace at exit, fatal error and uncaught exception") {
+  const std::string how = GENERATE(as<std::string>{}, "exit", "fatal error", "uncaught exception");
+  const std::string path = temp_path("env_" + std::to_string(how.size()) + ".json");
+  std::remove(path.c_str());
+  const int status = in_child(path, [&how] {
+    goro::run([&how] {
+      goro::Chan<int> ch(0);
+      goro::go([=] { ch.send(1); });
+      (void)ch.recv();
+      if (how == "fatal error") {
+        goro::Mutex mu;
+        mu.unlock();  // fatal error: sync: unlock of unlocked mutex
+      }
+      if (how == "uncaught exception") {
+        goro::Chan<int> done(0);
+        goro::go([] { throw std::runtime_error("boom"); });
+        (void)done.recv();
+      }
+    });
+  });
+  if (how == "exit") {
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  } else if (how == "fatal error") {
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 2));
+  } else {
+    CHECK(WIFSIGNALED(status));  // std::terminate
+  }
+  CHECK(check(path, "") == 0);
+  const std::string json = read_file(path);
+  CHECK(json.find("\"pid\":3") != std::string::npos);  // GORO_TRACE_GOROUTINES=1
+  CHECK(json.find("\"reason\":\"chan receive\"") != std::string::npos);
+  std::remove(path.c_str());
 }
