@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "scheduler.hpp"
 
@@ -47,7 +48,8 @@ struct Metrics {
   std::uint64_t goroutines_created = 0;
   std::uint64_t context_switches = 0;  // goroutines started or resumed
   std::uint64_t parks = 0;             // goroutines parked (blocked)
-  std::uint64_t readies = 0;           // goroutines made runnable again
+  std::uint64_t readies = 0;           // goroutines made runnable again (not counting yields)
+  std::uint64_t yields = 0;            // goro::yield calls that let another goroutine run
   std::uint64_t steals = 0;            // successful run-queue steals
   std::uint64_t timers_fired = 0;
   std::uint64_t timers_pending = 0;
@@ -56,12 +58,20 @@ struct Metrics {
   std::uint64_t stack_bytes_reserved = 0;
   std::uint64_t stack_bytes_resident = 0;
 
-  // Scheduler latency: ready → running, sampled at one ready in 64 per
-  // processor (upper bounds of 4-per-octave buckets, max exact).
+  // Scheduler latency: runnable → running (a wake-up or a yield), sampled
+  // at one in 64 per processor (upper bounds of 4-per-octave buckets, ~20%
+  // wide; max exact).
   std::uint64_t sched_latency_samples = 0;
   std::int64_t sched_latency_p50_ns = 0;
   std::int64_t sched_latency_p99_ns = 0;
   std::int64_t sched_latency_max_ns = 0;
+  // The histogram itself: sched_latency_counts[i] samples of at most
+  // sched_latency_bucket_upper_ns(i) (and more than bucket i - 1's bound).
+  // Subtract two snapshots' counts to look at one interval.
+  std::vector<std::uint64_t> sched_latency_counts;
+  static std::int64_t sched_latency_bucket_upper_ns(std::size_t i) noexcept {
+    return detail::LatencyHistogram::upper(static_cast<int>(i));
+  }
 };
 
 namespace detail {
@@ -100,6 +110,7 @@ inline Metrics read_metrics(Runtime* rt) {
     out.goroutines_created += p->counters.created.load(std::memory_order_relaxed);
     out.parks += p->counters.parks.load(std::memory_order_relaxed);
     out.readies += p->counters.readies.load(std::memory_order_relaxed);
+    out.yields += p->counters.yields.load(std::memory_order_relaxed);
     out.steals += p->counters.steals.load(std::memory_order_relaxed);
     out.timers_fired += p->counters.timers_fired.load(std::memory_order_relaxed);
     SpinGuard guard(p->timer_lock);
@@ -115,6 +126,7 @@ inline Metrics read_metrics(Runtime* rt) {
   std::uint64_t total = 0;
   for (int b = 0; b < LatencyHistogram::buckets; ++b) total += counts[b] = h.count[b].load(std::memory_order_relaxed);
   out.sched_latency_samples = total;
+  out.sched_latency_counts.assign(counts, counts + LatencyHistogram::buckets);
   out.sched_latency_max_ns = h.max.load(std::memory_order_relaxed);
   auto quantile = [&](double q) -> std::int64_t {
     if (total == 0) return 0;

@@ -95,7 +95,7 @@ struct P {
   // load and store: no locked instruction), read racily by metrics();
   // timers_fired by any M running this P's timers (fetch_add).
   struct Counters {
-    std::atomic<std::uint64_t> created{0}, parks{0}, readies{0}, steals{0}, timers_fired{0};
+    std::atomic<std::uint64_t> created{0}, parks{0}, readies{0}, yields{0}, steals{0}, timers_fired{0};
     static void bump(std::atomic<std::uint64_t>& c) noexcept {
       c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
@@ -103,8 +103,8 @@ struct P {
 };
 
 // The scheduler-latency histogram (Go: /sched/latencies:seconds): time from
-// a goroutine being readied to its running, sampled at one ready in 64 per
-// P. Buckets: 4 per power of two of nanoseconds. Atomics, relaxed: counts.
+// a goroutine being readied (or yielding) to its running, sampled at one
+// in 64 per P. Buckets: 4 per power of two of nanoseconds. Atomics, relaxed: counts.
 struct LatencyHistogram {
   static constexpr int buckets = 4 * 48;
   std::atomic<std::uint64_t> count[buckets] = {};

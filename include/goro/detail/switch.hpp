@@ -54,11 +54,11 @@ inline void runq_put(Runtime* rt, P* p, G* g, bool next) {
   });
 }
 
-// goro::metrics: counts a ready on p and samples one in 64 for the
-// scheduler-latency histogram (switch_prepare records it).
-GORO_ALWAYS_INLINE void count_ready(P* p, G* g) noexcept {
-  const std::uint64_t n = p->counters.readies.load(std::memory_order_relaxed) + 1;
-  p->counters.readies.store(n, std::memory_order_relaxed);
+// goro::metrics: counts a ready (or a yield) on p and samples one in 64 for
+// the scheduler-latency histogram (switch_prepare records it).
+GORO_ALWAYS_INLINE void count_runnable(std::atomic<std::uint64_t>& counter, G* g) noexcept {
+  const std::uint64_t n = counter.load(std::memory_order_relaxed) + 1;
+  counter.store(n, std::memory_order_relaxed);
   if (GORO_UNLIKELY((n & 63) == 0)) g->ready_at = nanotime();
 }
 
@@ -80,7 +80,7 @@ inline void ready(G* g) {
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
   M* m = current_m();
   if (m && m->rt == rt && m->p) {
-    count_ready(m->p, g);
+    count_runnable(m->p->counters.readies, g);
     runq_put(rt, m->p, g, !chaos(rt, 2));
   } else {
     rt->readies_no_p.fetch_add(1, std::memory_order_relaxed);
@@ -340,6 +340,7 @@ GORO_NOINLINE inline G* yield_begin(M* m, G* g) {
   }
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
   if (tracing()) trace_go_stop(m, g);
+  count_runnable(m->p->counters.yields, g);
   m->pending = Pending::requeue;
   switch_prepare(m, g, next);
   return next;
