@@ -49,6 +49,7 @@
 #include "config.hpp"
 #include "goroutine.hpp"
 #include "machine.hpp"
+#include "sanitizer.hpp"
 
 namespace goro::detail {
 
@@ -194,7 +195,11 @@ inline void trace_retire_locked(Tracer& t, TraceChunk* c) {
   }
 }
 
+// TSan: the tracer's own state is runtime internals, touched from ignored
+// regions (the hooks run inside the scheduler's), so every access to it is
+// (see sanitizer.hpp); its ordering is the mutex's and the chunks' counts.
 inline TraceThread::~TraceThread() {
+  TsanIgnore tsan_ignore;
   Tracer& t = tracer();
   std::lock_guard<std::mutex> guard(t.mu);
   if (cur) trace_retire_locked(t, cur);
@@ -216,6 +221,7 @@ GORO_NOINLINE inline TraceThread& trace_thread() noexcept {
 // Hands in th's chunk and gives it a fresh one. Off the per-event path:
 // once per TraceChunk::capacity events, or at a new session.
 GORO_NOINLINE inline TraceChunk* trace_new_chunk(TraceThread& th) {
+  TsanIgnore tsan_ignore;  // see ~TraceThread
   Tracer& t = tracer();
   std::lock_guard<std::mutex> guard(t.mu);
   if (!th.registered) {

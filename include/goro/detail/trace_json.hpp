@@ -47,6 +47,7 @@ struct TraceSnapshot {
 // Copies this session's events (every thread's, the ones being written to
 // included, up to their published count).
 inline TraceSnapshot trace_collect() {
+  TsanIgnore tsan_ignore;  // the tracer's state is runtime internals (trace.hpp)
   Tracer& t = tracer();
   TraceSnapshot s;
   std::lock_guard<std::mutex> guard(t.mu);
@@ -356,6 +357,7 @@ inline bool trace_write_json(const std::string& path, const TraceSnapshot& s) {
 inline void trace_write_on_fatal() noexcept;
 
 inline void trace_session_start(const std::string& path, std::size_t ring_bytes, bool goroutine_tracks) {
+  TsanIgnore tsan_ignore;  // the tracer's state is runtime internals (trace.hpp)
   Tracer& t = tracer();
   std::lock_guard<std::mutex> guard(t.mu);
   if (t.on.load(std::memory_order_relaxed))
@@ -397,6 +399,7 @@ inline TraceSnapshot trace_session_stop(std::string* path) {
     *path = t.path;
   }
   s = trace_collect();
+  TsanIgnore tsan_ignore;  // the tracer's state is runtime internals (trace.hpp)
   std::lock_guard<std::mutex> guard(t.mu);
   t.gen.fetch_add(1, std::memory_order_relaxed);  // the threads' chunks are stale now
   for (TraceChunk* c : t.full) t.free.push_back(c);
