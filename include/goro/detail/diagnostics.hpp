@@ -142,6 +142,7 @@ inline void print_fatal_goroutine() noexcept {
                static_cast<unsigned long long>(g->goid()), what.c_str(), created.file_name(),
                created.line(), created.function_name());
   std::fflush(stderr);
+  write_trace_on_fatal();
   std::terminate();
 }
 
@@ -433,6 +434,7 @@ inline void check_dead(Runtime* rt) {
   write_dump(os, gs);
   std::fputs(os.str().c_str(), stderr);
   std::fflush(stderr);
+  write_trace_on_fatal();
   std::_Exit(2);
 }
 

@@ -149,6 +149,10 @@ struct alignas(cache_line) G {
   bool durably_blocked = false;  // parked durably, counted so by its bubble
   std::atomic<std::uint64_t> id{0};
   std::atomic<std::int64_t> wait_since{0};  // monotonic ns when it last parked (dump)
+  // When it was readied, if this ready is sampled for the scheduler-latency
+  // histogram (0: not sampled). Written by the waker before the run queue
+  // publishes the G, read and cleared by the M that runs it.
+  std::int64_t ready_at = 0;
   Runtime* rt = nullptr;
   Bubble* bubble = nullptr;  // its synctest bubble, or null (nearly always)
   Fiber ctx;

@@ -80,6 +80,7 @@ inline int retake(Runtime* rt, std::int64_t now) {
     // Memory ordering: acq_rel CAS races the returning M's CAS in
     // exit_blocking; exactly one of them gets the P.
     if (!p->status.compare_exchange_strong(expected, PStatus::idle, std::memory_order_acq_rel)) continue;
+    if (tracing()) trace_proc_steal(p);
     handoff_p(rt, p);
     ++n;
   }
@@ -231,6 +232,7 @@ inline void enter_blocking(M* m) {
   // While blocking, the thread behaves as a plain thread: goro primitives
   // called inside the call block the thread, readied goroutines go to the
   // global queue (the P may be running elsewhere by then).
+  if (tracing()) trace_syscall_begin(m, g, p);
   m->blocked_g = g;
   m->blocked_p = p;
   m->set_curg(nullptr);
@@ -269,6 +271,7 @@ inline void exit_blocking(M* m) {
   if (p->status.compare_exchange_strong(expected, PStatus::running, std::memory_order_acq_rel)) {
     m->p = p;  // fast path: nobody took it
     g->status.store(GStatus::running, std::memory_order_relaxed);  // informational
+    if (tracing()) trace_syscall_end(m, g, p);
     return;
   }
   P* idle = nullptr;
@@ -279,10 +282,12 @@ inline void exit_blocking(M* m) {
   if (idle) {
     acquire_p(m, idle);
     g->status.store(GStatus::running, std::memory_order_relaxed);
+    if (tracing()) trace_syscall_end(m, g, idle);
     return;
   }
   // No P: queue the goroutine globally and let this M go idle.
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  if (tracing()) trace_syscall_end(m, g, static_cast<P*>(nullptr));
   m->pending = Pending::global;
   switch_away(m, g, nullptr);
 }

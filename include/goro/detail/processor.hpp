@@ -125,7 +125,11 @@ inline G* steal_work(M* m, std::int64_t now) {
       }
       // Memory ordering: relaxed — only steers how patiently we steal runnext.
       const bool running = victim->status.load(std::memory_order_relaxed) == PStatus::running;
-      if (G* g = self->runq.steal_from(victim->runq, last, running)) return g;
+      if (G* g = self->runq.steal_from(victim->runq, last, running)) {
+        if (tracing()) trace_runq_steal(m, victim, g);
+        P::Counters::bump(self->counters.steals);
+        return g;
+      }
     }
   }
   return nullptr;

@@ -38,6 +38,7 @@
 #include "spinlock.hpp"
 #include "stack.hpp"
 #include "timer_heap.hpp"
+#include "trace.hpp"
 
 namespace goro::detail {
 
@@ -89,6 +90,45 @@ struct P {
 
   std::vector<Stack> stack_cache;
   std::uint64_t goid_next = 0, goid_end = 0;
+
+  // goro::metrics counters. Written only by the M holding this P (a relaxed
+  // load and store: no locked instruction), read racily by metrics();
+  // timers_fired by any M running this P's timers (fetch_add).
+  struct Counters {
+    std::atomic<std::uint64_t> created{0}, parks{0}, readies{0}, yields{0}, steals{0}, timers_fired{0};
+    static void bump(std::atomic<std::uint64_t>& c) noexcept {
+      c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+  } counters;
+};
+
+// The scheduler-latency histogram (Go: /sched/latencies:seconds): time from
+// a goroutine being readied (or yielding) to its running, sampled at one
+// in 64 per P. Buckets: 4 per power of two of nanoseconds. Atomics, relaxed: counts.
+struct LatencyHistogram {
+  static constexpr int buckets = 4 * 48;
+  std::atomic<std::uint64_t> count[buckets] = {};
+  std::atomic<std::int64_t> max{0};
+  static int bucket(std::int64_t ns) noexcept {
+    if (ns < 4) return ns < 0 ? 0 : static_cast<int>(ns);
+    const int log = 63 - __builtin_clzll(static_cast<unsigned long long>(ns));
+    const int sub = static_cast<int>((ns >> (log - 2)) & 3);
+    const int b = 4 * (log - 1) + sub;
+    return b < buckets ? b : buckets - 1;
+  }
+  // The largest value in bucket b.
+  static std::int64_t upper(int b) noexcept {
+    if (b < 4) return b;
+    const int log = b / 4 + 1;
+    const int sub = b % 4;
+    return (std::int64_t{4 + sub + 1} << (log - 2)) - 1;
+  }
+  void record(std::int64_t ns) noexcept {
+    count[bucket(ns)].fetch_add(1, std::memory_order_relaxed);
+    std::int64_t m = max.load(std::memory_order_relaxed);
+    while (ns > m && !max.compare_exchange_weak(m, ns, std::memory_order_relaxed)) {
+    }
+  }
 };
 
 // The monitor thread's state (Go: sysmon's variables). Its loop is in
@@ -197,6 +237,10 @@ struct Runtime {
   std::uint64_t rand_seed = 0;
   std::atomic<std::int64_t> live{0};
   std::atomic<std::uint64_t> goid_gen{0};
+  // goro::metrics counters not kept per P: goroutines started and made
+  // runnable from plain threads. Relaxed: counts.
+  std::atomic<std::uint64_t> created_no_p{0}, readies_no_p{0};
+  LatencyHistogram sched_latency;
   std::atomic<Parker*> closer{nullptr};  // the destructor, waiting for live == 0
   std::shared_ptr<std::atomic<RuntimeState>> state =
       std::make_shared<std::atomic<RuntimeState>>(RuntimeState::running);
@@ -276,6 +320,7 @@ inline G* global_get_locked(Runtime* rt, P* p, std::uint32_t max) GORO_REQUIRES(
 // Idle Ps (under rt->lock). Go: pidleput / pidleget.
 
 inline void pidle_put_locked(Runtime* rt, P* p) GORO_REQUIRES(rt->lock) {
+  if (tracing()) trace_proc_stop(rt, p);
   // Memory ordering: relaxed — status is read unlocked only as a hint
   // (steal_work's patience, the monitor's retake); the P itself is handed
   // over under rt->lock.
@@ -303,6 +348,7 @@ inline void acquire_p(M* m, P* p) {
   m->p = p;
   p->m = m;
   p->status.store(PStatus::running, std::memory_order_relaxed);
+  if (tracing()) trace_proc_start(m, p);
 }
 
 // ---------------------------------------------------------------------------

@@ -218,6 +218,20 @@ class StackPool {
     return s.guarded || *reinterpret_cast<const volatile std::uint64_t*>(s.base) == 0;
   }
 
+  // Address space reserved for stacks, and how much of it is resident
+  // (mincore: committed pages in memory), for goro::metrics.
+  void memory(std::size_t* reserved, std::size_t* resident) {
+    std::lock_guard<std::mutex> g(mu_);
+    *reserved = *resident = 0;
+    std::vector<unsigned char> vec;
+    for (const Slab& s : slabs_) {
+      *reserved += s.bytes;
+      vec.resize((s.bytes + page_ - 1) / page_);
+      if (::mincore(s.mem, s.bytes, vec.data()) != 0) continue;
+      for (unsigned char v : vec) *resident += (v & 1) ? page_ : 0;
+    }
+  }
+
   // Free stacks in the pool that may hold committed pages (tests, metrics).
   std::size_t warm_free() {
     std::lock_guard<std::mutex> g(mu_);

@@ -57,23 +57,39 @@ inline void runq_put(Runtime* rt, P* p, G* g, bool next) {
       rt->nprocs == 1);
 }
 
+// goro::metrics: counts a ready (or a yield) on p and samples one in 64 for
+// the scheduler-latency histogram (switch_prepare records it).
+GORO_ALWAYS_INLINE void count_runnable(std::atomic<std::uint64_t>& counter, G* g) noexcept {
+  const std::uint64_t n = counter.load(std::memory_order_relaxed) + 1;
+  counter.store(n, std::memory_order_relaxed);
+  if (GORO_UNLIKELY((n & 63) == 0)) g->ready_at = nanotime();
+}
+
+GORO_NOINLINE inline void record_sched_latency(Runtime* rt, G* g) noexcept {
+  rt->sched_latency.record(nanotime() - g->ready_at);
+  g->ready_at = 0;
+}
+
 // Makes a parked G runnable. From a goroutine (or M) of the same runtime it
 // goes to this P's runnext, so it runs next (a hand-off, like Go); from a
 // plain thread it goes to the global queue.
 inline void ready(G* g) {
   TsanIgnore tsan_ignore;  // runtime internals (see sanitizer.hpp)
   if (GORO_UNLIKELY(g->bubble != nullptr)) bubble_ready(g);
+  if (tracing()) trace_go_unblock(g);
   Runtime* rt = g->rt;
   // Memory ordering: the run queue's release publishes the G; status is
   // informational (dump, deadlock check).
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
   M* m = current_m();
   if (m && m->rt == rt && m->p) {
+    count_runnable(m->p->counters.readies, g);
     runq_put(rt, m->p, g, !chaos(rt, 2));
     // With one P, which we hold, no P is idle: wakep would only pay its
     // fence to find that out (measured: ~10% of a channel round trip).
     if (rt->nprocs == 1) return;
   } else {
+    rt->readies_no_p.fetch_add(1, std::memory_order_relaxed);
     SpinGuard guard(rt->lock);
     global_put_locked(rt, g);
   }
@@ -199,6 +215,8 @@ GORO_ALWAYS_INLINE void switch_prepare(M* m, G* from, G* to) {
   // Memory ordering: relaxed — status is informational here; the fiber
   // itself is published to other Ms by the run queues.
   if (to) to->status.store(GStatus::running, std::memory_order_relaxed);
+  if (to && tracing()) trace_go_start(m, to);
+  if (to && GORO_UNLIKELY(to->ready_at != 0)) record_sched_latency(m->rt, to);
   m->set_curg(to);
   eh_switch(m, from ? from->eh : m->g0_eh, to ? to->eh : m->g0_eh);
 }
@@ -297,6 +315,8 @@ GORO_NOINLINE inline G* park_begin(M* m, G* g, bool (*unlockf)(G*, void*), void*
   g->wait_reason.store(reason, std::memory_order_relaxed);
   g->wait_since.store(coarse_nanotime(), std::memory_order_relaxed);
   g->status.store(GStatus::waiting, std::memory_order_relaxed);
+  if (tracing()) trace_go_block(m, g, reason);
+  if (m->p) P::Counters::bump(m->p->counters.parks);
   m->pending = Pending::park;
   m->unlockf = unlockf;
   m->unlock_arg = arg;
@@ -356,6 +376,8 @@ GORO_NOINLINE inline G* yield_begin(M* m, G* g) {
     start_slice(m->p);
   }
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  if (tracing()) trace_go_stop(m, g);
+  count_runnable(m->p->counters.yields, g);
   m->pending = Pending::requeue;
   switch_prepare(m, g, next);
   return next;
@@ -424,6 +446,7 @@ inline void goroutine_entry(Fiber from) noexcept {
     if (rt->live.fetch_sub(1, std::memory_order_seq_cst) == 1) {
       if (Parker* c = rt->closer.load(std::memory_order_seq_cst)) c->unpark();
     }
+    if (tracing()) trace_go_destroy(m, g);
     m->pending = Pending::exited;
     G* next = next_local(m);
     switch_prepare(m, g, next);
@@ -500,6 +523,9 @@ void spawn(Runtime* rt, F&& f, SourceLocation loc, bool is_main = false) {
     throw;
   }
   if (GORO_UNLIKELY(bubble != nullptr)) bubble_spawned(bubble);
+  if (tracing()) trace_go_create(m, g, parent);
+  if (p) P::Counters::bump(p->counters.created);
+  else rt->created_no_p.fetch_add(1, std::memory_order_relaxed);
   tsan_ignore_end();
   tsan_release(g);  // Go: the go statement happens before the goroutine starts
   TsanIgnore tsan_ignore;

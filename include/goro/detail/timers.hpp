@@ -50,8 +50,12 @@ inline int check_timers(P* p, std::int64_t now) {
       }
       update_timer0_locked(p);
     }
-    if (!t) return fired;
+    if (!t) {
+      if (fired > 0) p->counters.timers_fired.fetch_add(static_cast<std::uint64_t>(fired), std::memory_order_relaxed);
+      return fired;
+    }
     ++fired;
+    if (tracing()) trace_timer_fired(p);
     // No lock held: fire may ready goroutines or arm timers.
     if (t->period == 0) {
       t->fire(t);  // t may be gone once this returns
