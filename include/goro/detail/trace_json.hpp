@@ -72,6 +72,16 @@ inline TraceSnapshot trace_collect() {
   return s;
 }
 
+// prefix followed by n in decimal. Built by appending: GCC 12 at -O3 warns
+// (-Wrestrict, a known false positive) on `"literal" + std::string&&`, and
+// a user's -Werror build must not fail in a goro header.
+template <class N>
+std::string num(const char* prefix, N n) {
+  std::string s(prefix);
+  s += std::to_string(n);
+  return s;
+}
+
 class TraceJsonWriter {
  public:
   TraceJsonWriter(std::FILE* f, const TraceSnapshot& s) : f_(f), s_(s) {
@@ -94,12 +104,12 @@ class TraceJsonWriter {
     const double end = ev.empty() ? 0.0 : us(ev.back().ts);
     for (auto& [id, g] : gs_) {  // still running at the end of the trace
       if (g.state == running) slice_p(id, g, end, "TraceEnd", WaitReason::none);
-      if (g.state == syscall) slice(2, g.m, "blocking G" + std::to_string(id), g.since, end, "");
+      if (g.state == syscall) slice(2, g.m, num("blocking G", id), g.since, end, "");
     }
     counters(end, true);
-    for (int p : ps_seen_) meta_thread(1, p, "P" + std::to_string(p), p);
+    for (int p : ps_seen_) meta_thread(1, p, num("P", p), p);
     if (no_p_seen_) meta_thread(1, no_p_tid, "no P", no_p_tid);
-    for (int m : ms_seen_) meta_thread(2, m, "M" + std::to_string(m), m);
+    for (int m : ms_seen_) meta_thread(2, m, num("M", m), m);
     // Last entry carries no comma.
     std::fprintf(f_, "{\"name\":\"goro trace\",\"ph\":\"M\",\"pid\":1,\"tid\":0,\"args\":{\"events\":%zu}}\n]}\n",
                  ev.size());
@@ -183,10 +193,10 @@ class TraceJsonWriter {
 
   // The goroutine's run on its P ends at `to`, with event `how`.
   void slice_p(std::uint64_t id, GState& g, double to, const char* how, WaitReason reason) {
-    std::string args = "\"goid\":" + std::to_string(id) + ",\"end\":\"" + how + "\"";
+    std::string args = num("\"goid\":", id) + ",\"end\":\"" + how + "\"";
     if (how == std::string("GoBlock")) args += std::string(",\"reason\":\"") + to_string(reason) + "\"";
     if (!g.site.empty()) args += ",\"created\":\"" + g.site + "\"";
-    slice(1, p_track(g.p), "G" + std::to_string(id), g.since, to, args);
+    slice(1, p_track(g.p), num("G", id), g.since, to, args);
     g_segment(id, g, "running", to);
   }
 
@@ -235,7 +245,7 @@ class TraceJsonWriter {
         g.site = escape(e.file) + site;
         const int tid = p_track(e.p);
         instant(tid, "GoCreate", ts,
-                "\"goid\":" + std::to_string(id) + ",\"parent\":" + std::to_string(e.arg) + ",\"created\":\"" +
+                num("\"goid\":", id) + num(",\"parent\":", e.arg) + ",\"created\":\"" +
                     g.site + " in " + escape(e.function) + "\"");
         g.flow = ++flow_id_;
         flow('s', g.flow, tid, ts, "GoCreate");
@@ -291,7 +301,7 @@ class TraceJsonWriter {
       case TraceEv::syscall_end_blocked: {
         GState& g = gs_[id];
         if (g.state == syscall) {
-          slice(2, g.m, "blocking G" + std::to_string(id), g.since, ts, "\"goid\":" + std::to_string(id));
+          slice(2, g.m, num("blocking G", id), g.since, ts, num("\"goid\":", id));
           g_segment(id, g, "blocking", ts);
         }
         ms_seen_.insert(e.m);
@@ -318,10 +328,10 @@ class TraceJsonWriter {
       }
       case TraceEv::runq_steal:
         instant(p_track(e.p), "RunqSteal", ts,
-                "\"goid\":" + std::to_string(id) + ",\"victim\":\"P" + std::to_string(e.arg) + "\"");
+                num("\"goid\":", id) + num(",\"victim\":\"P", e.arg) + "\"");
         break;
       case TraceEv::timer_fired:
-        instant(p_track(e.p), "TimerFired", ts, "\"timers_of\":\"P" + std::to_string(e.arg) + "\"");
+        instant(p_track(e.p), "TimerFired", ts, num("\"timers_of\":\"P", e.arg) + "\"");
         break;
     }
     counters(ts, false);
