@@ -366,7 +366,8 @@ TEST_CASE("the stacks of a burst of deep goroutines go back to the OS once they 
   const std::size_t peak = rss_bytes();
   release.close();
   REQUIRE(within(60s, [&] { return s.num_goroutine() == 0; }));
-  // After a trim period or two, at most `cached` free stacks keep pages.
+  // Once the burst has aged out of the recent demand (demand_periods) and a
+  // trim period or two more, at most `cached` free stacks keep pages.
   const bool trimmed = within(30s, [&] { return pool.warm_free() <= Pool::warm_cache; });
   const std::size_t after = rss_bytes();
   CAPTURE(procs, n, before, peak, after, pool.warm_free());
@@ -393,6 +394,36 @@ TEST_CASE("the stacks of a burst of deep goroutines go back to the OS once they 
   CHECK(within(120s, [&] { return again.load() == n2; }));
   CHECK(wait_parked(s.runtime(), goro::detail::WaitReason::chan_receive, n2));
   release2.close();
+}
+
+TEST_CASE("stacks needed again within the demand window are not given back between bursts") {
+  // The pause between bursts (1.5 trim periods) is the workload, not a
+  // synchronization: a pool that trimmed stacks unused for one period would
+  // release the first burst's stacks during it and fault them in again.
+  const int procs = GENERATE(1, 4);
+  using Pool = goro::detail::StackPool;
+  const std::size_t cached = Pool::warm_cache + 2 * Pool::batch * static_cast<std::size_t>(procs);
+  const int n = static_cast<int>(4 * cached);
+  goro::Scheduler s{goro::Options{.procs = procs}};
+  Pool& pool = s.runtime()->stacks;
+  for (int round = 0; round < 2; ++round) {
+    goro::Chan<int> release(0);
+    std::atomic<int> deep{0};
+    for (int i = 0; i < n; ++i)
+      s.go([&deep, release] {
+        use_stack(static_cast<const char*>(__builtin_frame_address(0)), 16 * 1024);
+        ++deep;
+        release.recv();
+      });
+    REQUIRE(within(120s, [&] { return deep.load() == n; }));
+    release.close();
+    REQUIRE(within(60s, [&] { return s.num_goroutine() == 0; }));
+    std::this_thread::sleep_for(Pool::trim_period * 3 / 2);
+    // Every stack of the burst but those in the Ps' caches is in the pool,
+    // still warm.
+    CAPTURE(procs, round, n, pool.warm_free());
+    CHECK(pool.warm_free() + 2 * Pool::batch * static_cast<std::size_t>(procs) >= static_cast<std::size_t>(n));
+  }
 }
 
 TEST_CASE("the default stack holds 240 KiB of frames") {

@@ -20,8 +20,14 @@
 // stay committed while its stack is reused: that keeps spawning fast, but
 // after a burst of deep goroutines the memory would stay committed forever.
 // So free stacks in the pool that stayed unused for a whole trim_period,
-// beyond warm_cache of them, are released with madvise(MADV_DONTNEED) by a
-// trimmer thread (started by the first burst that needs it), whole slots at a
+// beyond what recent demand needs, are released with madvise(MADV_DONTNEED)
+// by a trimmer thread (started by the first burst that needs it). Recent
+// demand is the most stacks handed out at once during the last
+// demand_periods periods: the pool keeps that many (and at least warm_cache)
+// warm, so a program whose bursts recur — or whose one burst takes longer
+// than a period to wind down — does not give back pages it needs again a
+// moment later (Go's scavenger likewise keeps what the recent heap goal
+// needs). Trimming goes whole slots at a
 // time, so that adjacent slots go in one call: the slot's G goes too, and is
 // rebuilt (slot_init) only when the slot is taken again, whose goroutine
 // then makes a new context, as on a fresh slab. A trimmed slot holds no
@@ -43,6 +49,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <iterator>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -88,6 +95,8 @@ struct Stack {
 //   take_locked builds the G; for_each_slot skips them.
 // - low_warm_ <= warm_free_ at the start of a trim period's wait, and is the
 //   lowest warm_free_ seen since.
+// - out_: slots handed out (take_locked minus give_locked); peak_out_ is its
+//   highest value in the current trim period.
 // - first_free_: no slab below it has a free slot.
 class StackPool {
  public:
@@ -101,8 +110,11 @@ class StackPool {
   static constexpr std::size_t default_guard_budget = 8192;
   // Free stacks in the pool that keep their pages however long they wait.
   static constexpr std::size_t warm_cache = 256;
-  // Free stacks beyond warm_cache that stayed unused this long are trimmed.
+  // Free stacks beyond warm_cache and recent demand that stayed unused this
+  // long are trimmed.
   static constexpr std::chrono::milliseconds trim_period{1000};
+  // Recent demand: the peak of stacks handed out over this many periods.
+  static constexpr std::size_t demand_periods = 5;
 
   struct Slab {
     char* mem;
@@ -259,6 +271,7 @@ class StackPool {
     const unsigned slot = static_cast<unsigned>(__builtin_ctzll(sl.free_mask));
     const std::uint64_t bit = std::uint64_t{1} << slot;
     sl.free_mask &= ~bit;
+    if (++out_ > peak_out_) peak_out_ = out_;
     if (sl.warm_mask & bit) {
       sl.warm_mask &= ~bit;
       --warm_free_;
@@ -277,6 +290,7 @@ class StackPool {
     sl.free_mask |= bit;
     sl.warm_mask |= bit;
     ++warm_free_;
+    --out_;
     if (s.slab < first_free_) first_free_ = s.slab;
     if (warm_free_ > warm_cache) wake_trimmer_locked();
   }
@@ -344,16 +358,26 @@ class StackPool {
     sigfillset(&all);
     ::pthread_sigmask(SIG_BLOCK, &all, nullptr);
     std::unique_lock<std::mutex> lock(mu_);
+    std::size_t peaks[demand_periods] = {};  // peak_out_ of the last periods, a ring
+    std::size_t next = 0;
     while (!stop_) {
       if (warm_free_ <= warm_cache) {
         trimmer_waiting_ = true;
         cv_.wait(lock, [this] { return stop_ || !trimmer_waiting_; });
+        // Demand before the wait is stale: measure afresh.
+        std::fill(std::begin(peaks), std::end(peaks), std::size_t{0});
+        peak_out_ = out_;
         continue;
       }
       low_warm_ = warm_free_;
       if (cv_.wait_for(lock, trim_period, [this] { return stop_; })) break;
+      peaks[next] = peak_out_;
+      next = (next + 1) % demand_periods;
+      peak_out_ = out_;
+      const std::size_t demand = *std::max_element(std::begin(peaks), std::end(peaks));
+      const std::size_t keep = std::max(warm_cache, demand > out_ ? demand - out_ : 0);
       const std::size_t unused = std::min(low_warm_, warm_free_);
-      if (unused > warm_cache) trim(lock, unused - warm_cache);
+      if (unused > keep) trim(lock, unused - keep);
     }
   }
 
@@ -431,6 +455,8 @@ class StackPool {
   std::size_t guarded_ = 0;
   std::size_t warm_free_ = 0;  // free slots with their warm bit set
   std::size_t low_warm_ = 0;   // lowest warm_free_ in the current trim period
+  std::size_t out_ = 0;        // slots handed out (live goroutines' and P caches')
+  std::size_t peak_out_ = 0;   // highest out_ in the current trim period
   bool trimmer_waiting_ = false;
   bool stop_ = false;
   std::condition_variable cv_;  // wakes the trimmer (with mu_)
