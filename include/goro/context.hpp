@@ -159,7 +159,13 @@ struct AfterFuncOf final : AfterFunc {
       fatal("goro::after_func: the context is done but the Scheduler after_func was called on has been "
             "destroyed (f cannot run)");
     try {
-      spawn(rt, [f = std::move(*fn)]() mutable { f(); }, loc);
+      // Go: the after_func call happens before f runs. The release is in
+      // after_func; this may run inside the runtime (a deadline's timer),
+      // where the spawn's own edge is invisible to ThreadSanitizer.
+      spawn(rt, [f = std::move(*fn), key = static_cast<void*>(this)]() mutable {
+        tsan_acquire(key);
+        f();
+      }, loc);
     } catch (...) {
       fatal("goro::after_func: could not start the goroutine for f");
     }
@@ -560,6 +566,7 @@ StopFunc after_func(const Context& ctx, F&& f, detail::SourceLocation loc = deta
   const auto& parent = detail::ContextAccess::node(ctx);
   detail::ContextNode* owner = parent ? parent->cancel_owner() : nullptr;
   if (owner) n->owner = owner->weak_from_this();
+  detail::tsan_release(n->after.get());  // acquired by f's goroutine (AfterFuncOf::start)
   n->attach_to(owner);
   return detail::ContextAccess::make<StopFunc>(n);
 }

@@ -64,6 +64,7 @@
 
 #include "config.hpp"
 #include "fatal.hpp"
+#include "sanitizer.hpp"
 
 #if GORO_ASAN
 extern "C" void __asan_unpoison_memory_region(void const volatile* addr, std::size_t size);
@@ -338,7 +339,14 @@ class StackPool {
     if (stop_) return;
     if (!trimmer_.joinable()) {
       try {
-        trimmer_ = std::thread([this] { trim_loop(); });
+        trimmer_ = std::thread([this] {
+          // Runtime internals, invisible to ThreadSanitizer as the Ms'
+          // scheduling loops are: this thread may be started from a
+          // goroutine's ignored switch path, so TSan would not see it
+          // ordered after the pool's construction.
+          TsanIgnore tsan_ignore;
+          trim_loop();
+        });
       } catch (...) {
         // No thread (out of resources): the memory stays committed, as
         // before trimming existed; the next give tries again.
