@@ -372,9 +372,9 @@ class StackPool {
       if (warm_free_ <= warm_cache) {
         trimmer_waiting_ = true;
         cv_.wait(lock, [this] { return stop_ || !trimmer_waiting_; });
-        // Demand before the wait is stale: measure afresh.
+        // Demand before the wait is stale; peak_out_ has kept counting
+        // during it, so the burst that woke us is the current period's.
         std::fill(std::begin(peaks), std::end(peaks), std::size_t{0});
-        peak_out_ = out_;
         continue;
       }
       low_warm_ = warm_free_;
