@@ -2,7 +2,10 @@
 // million goroutines, of sleeping, of a parked goroutine's memory, and of an
 // idle runtime (BENCH.md: switch, spawn_join, skynet, sleep_fanout,
 // live_memory, idle_cpu). Go twins in go/main.go; baselines in baselines/.
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <vector>
 
 #include "goro_common.hpp"
 
@@ -237,6 +240,118 @@ void bm_idle_cpu(benchmark::State& state) {
   fig.report(state, "cpu_ms");
 }
 GORO_BENCH(bm_idle_cpu, "idle_cpu:goro")->Apply(bench::sweep_procs_once);
+
+
+// ---- sched_latency: goroutines readied on a loaded runtime (bench/README.md) ----
+
+void bm_sched_latency(benchmark::State& state) {
+  const int procs = static_cast<int>(state.range(0));
+  const int receivers = 100, warmup = 50, rounds = bench::quick() ? 100 : 500;
+  const std::chrono::microseconds hog_slice = 20us, pause = 1ms;
+  bench::Figure p99, p50, mx, wp50, wp99, wmax;
+  for (auto _ : state) {
+    auto r = bench::in_child<6>(state, [&]() -> std::array<double, 6> {
+      goro::Options o;
+      o.procs = procs;
+      goro::Scheduler s{o};
+      std::array<double, 6> out{};
+      bench::run_goroutine(s, [&] {
+        const auto base = std::chrono::steady_clock::now();
+        auto since_base = [base] { return std::chrono::steady_clock::now() - base; };
+        std::atomic<bool> stop{false};
+        goro::WaitGroup hogs;
+        hogs.add(2 * procs);
+        for (int i = 0; i < 2 * procs; ++i)
+          goro::go([&] {
+            while (!stop.load(std::memory_order_relaxed)) {
+              const auto t0 = std::chrono::steady_clock::now();
+              while (std::chrono::steady_clock::now() - t0 < hog_slice) {
+              }
+              goro::yield();
+            }
+            hogs.done();
+          });
+        struct Wakeup {
+          std::chrono::nanoseconds sent;
+          bool measured;
+        };
+        std::vector<goro::Chan<Wakeup>> chans;
+        std::vector<std::vector<std::int64_t>> lat(static_cast<std::size_t>(receivers));
+        goro::WaitGroup recvs;
+        recvs.add(receivers);
+        for (int i = 0; i < receivers; ++i) {
+          chans.emplace_back(0);
+          goro::go([&, i, c = chans.back()] {
+            for (const Wakeup& w : c) {
+              const auto d = since_base() - w.sent;
+              if (w.measured) lat[static_cast<std::size_t>(i)].push_back(d.count());
+            }
+            recvs.done();
+          });
+        }
+        auto wake = [&](int n, bool measured) {
+          for (int k = 0; k < n; ++k) {
+            goro::sleep_for(pause);
+            for (auto& c : chans) c.send(Wakeup{since_base(), measured});
+          }
+        };
+        wake(warmup, false);
+        const goro::Metrics h0 = goro::metrics();
+        wake(rounds, true);
+        for (auto& c : chans) c.close();
+        recvs.wait();  // every measured wake-up has run, and is in the histogram
+        const goro::Metrics h1 = goro::metrics();
+        stop.store(true);
+        hogs.wait();
+
+        std::vector<std::uint64_t> counts(h1.sched_latency_counts.size());
+        std::uint64_t total = 0;
+        for (std::size_t i = 0; i < counts.size(); ++i)
+          total += counts[i] = h1.sched_latency_counts[i] - h0.sched_latency_counts[i];
+        auto quantile = [&](double q) -> double {  // as the Go twin's histQuantile
+          if (total == 0) return 0;
+          auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total)));
+          if (rank == 0) rank = 1;
+          std::uint64_t cum = 0;
+          for (std::size_t i = 0; i < counts.size(); ++i)
+            if ((cum += counts[i]) >= rank) return static_cast<double>(goro::Metrics::sched_latency_bucket_upper_ns(i)) / 1e3;
+          return 0;
+        };
+        double max_us = 0;
+        for (std::size_t i = counts.size(); i-- > 0;)
+          if (counts[i] > 0) {
+            max_us = static_cast<double>(goro::Metrics::sched_latency_bucket_upper_ns(i)) / 1e3;
+            break;
+          }
+        std::vector<std::int64_t> wakes;
+        for (auto& l : lat) wakes.insert(wakes.end(), l.begin(), l.end());
+        if (wakes.size() != static_cast<std::size_t>(receivers * rounds)) bench::fail("sched_latency:goro: lost wake-ups");
+        std::sort(wakes.begin(), wakes.end());
+        auto exact = [&](double q) {
+          auto i = static_cast<std::ptrdiff_t>(std::ceil(q * static_cast<double>(wakes.size()))) - 1;
+          if (i < 0) i = 0;
+          return static_cast<double>(wakes[static_cast<std::size_t>(i)]) / 1e3;
+        };
+        out = {quantile(0.99), quantile(0.50), max_us, exact(0.50), exact(0.99), exact(1.0)};
+      });
+      return out;
+    });
+    state.SetIterationTime(static_cast<double>(warmup + rounds) * 1e-3);
+    p99.add(r[0]);
+    p50.add(r[1]);
+    mx.add(r[2]);
+    wp50.add(r[3]);
+    wp99.add(r[4]);
+    wmax.add(r[5]);
+  }
+  p99.report(state, "p99_us");
+  p50.report(state, "p50_us");
+  mx.report(state, "max_us");
+  wp50.report(state, "wake_p50_us");
+  wp99.report(state, "wake_p99_us");
+  wmax.report(state, "wake_max_us");
+}
+GORO_BENCH(bm_sched_latency, "sched_latency:goro")->Apply(bench::sweep_procs_once);
 
 #endif  // GORO_BENCH_HAS_WAIT_GROUP
 

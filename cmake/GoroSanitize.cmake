@@ -13,6 +13,7 @@
 #   GORO_TEST_SCALE=<n>      always: 20 under thread, 4 under address, 1
 #                            otherwise. Tests divide their goroutine counts by
 #                            it (GCC's TSan costs ms and ~800 KB per fiber).
+#                            A -DGORO_TEST_SCALE=<n> cache entry overrides it.
 #   -UNDEBUG                 when GORO_TEST_ASSERTS is ON (default): assert()
 #                            stays live in tests even in RelWithDebInfo/Release.
 #
@@ -43,6 +44,12 @@ else()
   set(GORO_SANITIZER_FLAGS "")
   set(GORO_TEST_SCALE 1)
   set(GORO_TEST_TIMEOUT_FACTOR 1)
+endif()
+
+# -DGORO_TEST_SCALE=<n> (cache) overrides the value above, e.g. for tests
+# run under emulation (scripts/test_arm64).
+if(NOT "$CACHE{GORO_TEST_SCALE}" STREQUAL "")
+  set(GORO_TEST_SCALE "$CACHE{GORO_TEST_SCALE}")
 endif()
 
 if(NOT TARGET goro_test_flags)

@@ -145,9 +145,13 @@ function(_goro_add_check_test test exe expect_file timeout labels no_leak_check)
   else()
     set(leak_flag OFF)
   endif()
+  # Cross builds (cmake/toolchain-aarch64.cmake) run the program through the
+  # emulator; "|" joins its list, as a ";" would split the argument.
+  string(REPLACE ";" "|" emulator "${CMAKE_CROSSCOMPILING_EMULATOR}")
   add_test(NAME ${test}
     COMMAND "${CMAKE_COMMAND}"
       "-DEXE=${exe}"
+      "-DEMULATOR=${emulator}"
       "-DEXPECT_FILE=${expect_file}"
       "-DTIMEOUT=${inner_timeout}"
       "-DNO_LEAK_CHECK=${leak_flag}"

@@ -2,7 +2,11 @@
 #
 #   cmake -DEXE=<program> -DEXPECT_FILE=<file.expect> [-DTIMEOUT=<s>]
 #         [-DNO_LEAK_CHECK=ON] [-DWORKING_DIRECTORY=<dir>]
+#         [-DEMULATOR=<emulator>[|<arg>...]]
 #         -P check_output.cmake [-- <program arguments>...]
+#
+# EMULATOR (cross builds: qemu-aarch64, see cmake/toolchain-aarch64.cmake)
+# runs the program: `<emulator> <args> <program> <program arguments>`.
 #
 # The program's stdout and stderr are captured together and printed, then
 # checked line by line against EXPECT_FILE.
@@ -134,8 +138,9 @@ if(WORKING_DIRECTORY)
 endif()
 
 string(TIMESTAMP started "%s")
+string(REPLACE "|" ";" emulator "${EMULATOR}")
 execute_process(
-  COMMAND "${EXE}" ${program_args}
+  COMMAND ${emulator} "${EXE}" ${program_args}
   RESULT_VARIABLE result
   OUTPUT_VARIABLE output
   ERROR_VARIABLE output

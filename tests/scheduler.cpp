@@ -104,8 +104,13 @@ TEST_CASE("a Scheduler without goroutines is destroyed at once and leaves no thr
     while (ran.load() < 100) std::this_thread::yield();
     CHECK(os_threads() > baseline);  // it did start threads
   }
-  CHECK(os_threads() == baseline);
   CHECK(Clock::now() - start < 5s);
+  // Joined threads may stay listed in /proc/self/task for a moment after
+  // pthread_join returns (under qemu-user for up to seconds, the warm-up
+  // thread above included): wait, bounded, for the count to come down.
+  const auto settle_end = Clock::now() + 5s;
+  while (os_threads() > baseline && Clock::now() < settle_end) std::this_thread::yield();
+  CHECK(os_threads() <= baseline);
 }
 
 TEST_CASE("many Schedulers can run side by side") {

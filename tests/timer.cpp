@@ -236,17 +236,33 @@ TEST_CASE("a Timer that fired returns false from stop") {
   CHECK_FALSE(t.stop());
 }
 
-TEST_CASE("stopping a Timer that fired unreceived discards the stale value") {
-  // Go 1.23 semantics: after stop returns, no value from before it arrives.
+TEST_CASE("stopping a Timer that fired unreceived discards the stale value and reports it stopped") {
+  // Go 1.23: after stop returns, no value from before it arrives; and "if
+  // the program has not received from t.C already and the timer is
+  // running, Stop is guaranteed to return true" (time/sleep.go).
   constexpr auto d = 1ms;
   goro::Timer t(d);
   // Wait (bounded) until the value is in the channel, without receiving it.
   const auto end = Clock::now() + 10s;
   while (t.c().size() == 0 && Clock::now() < end) std::this_thread::sleep_for(100us);
   REQUIRE(t.c().size() == 1);
-  CHECK_FALSE(t.stop());
+  CHECK(t.stop());
   CHECK(t.c().size() == 0);
   CHECK_FALSE(t.c().try_recv());
+  CHECK_FALSE(t.stop());  // now it has been stopped
+}
+
+TEST_CASE("resetting a Timer that fired unreceived discards the stale value and returns true") {
+  constexpr auto d = 1ms;
+  goro::Timer t(d);
+  const auto end = Clock::now() + 10s;
+  while (t.c().size() == 0 && Clock::now() < end) std::this_thread::sleep_for(100us);
+  REQUIRE(t.c().size() == 1);
+  const auto reset_at = Clock::now();
+  CHECK(t.reset(20ms));
+  auto v = t.c().recv();  // the new value, not the stale one
+  REQUIRE(v);
+  CHECK(*v >= reset_at + 20ms);
 }
 
 // Go: TestReset in time/sleep_test.go: retried with longer durations, as
@@ -418,7 +434,7 @@ TEST_CASE("a Timer stopped while it fires never delivers a value after stop retu
 // each dropped after a few ticks, with yielders that keep the Ps stealing.
 TEST_CASE("short-lived tickers under timer stealing each deliver every tick received") {
   const int procs = GENERATE(1, 2, 4, 8);
-  const int workers = 16, rounds = scaled(1000);
+  constexpr int workers = 16, rounds = scaled(1000);
   std::atomic<long> received{0};
   long expected = 0;
   for (int w = 0; w < workers; ++w)
@@ -426,7 +442,7 @@ TEST_CASE("short-lived tickers under timer stealing each deliver every tick rece
   {
     goro::Scheduler s{goro::Options{.procs = procs}};
     for (int w = 0; w < workers; ++w) {
-      s.go([w, rounds, &received] {
+      s.go([w, &received] {
         for (int i = 0; i < rounds; ++i) {
           auto ch = goro::tick(1us);
           for (int j = 0; j <= (i + w) % 3; ++j)
@@ -435,7 +451,7 @@ TEST_CASE("short-lived tickers under timer stealing each deliver every tick rece
       });
     }
     for (int w = 0; w < 4; ++w) {
-      s.go([rounds] {
+      s.go([] {
         for (int i = 0; i < 20 * rounds; ++i) {
           goro::yield();
           if (i % 64 == 0) goro::sleep_for(1us);
@@ -478,4 +494,91 @@ TEST_CASE("reset and stop from several threads at once leave exactly one armed T
   CHECK(goro::detail::earliest_timer(rt) == 0);  // no stray copy left in a heap
   CHECK(t->c().try_recv() == std::nullopt);
   t.reset();
+}
+
+// ---------------------------------------------------------------------------
+// Go 1.23: a timer nobody can receive from costs nothing
+
+// Go 1.23 collects unreferenced timers and tickers, even unstopped. Here the
+// last handle on a timer channel stops the timer: the runtime's heaps hold
+// nothing once it is gone, however far away its deadline.
+TEST_CASE("an after channel dropped before it fires takes its timer out of the runtime at once") {
+  const int procs = GENERATE(1, 4);
+  CAPTURE(procs);
+  goro::Scheduler s{goro::Options{.procs = procs}};
+  goro::detail::Runtime* rt = s.runtime();
+  int left_armed = 0, selected_work = 0;
+  goro::WaitGroup wg;
+  wg.add(1);
+  s.go([&] {
+    goro::Chan<int> work(1);
+    for (int i = 0; i < scaled(100'000); ++i) {
+      // The classic leak before Go 1.23: a timeout per loop iteration.
+      work.send(i);
+      goro::select(goro::on_recv(work, [&](std::optional<int>) { ++selected_work; }),
+                   goro::on_recv(goro::after(1h)));
+      if (goro::detail::earliest_timer(rt) != 0) ++left_armed;
+    }
+    wg.done();
+  });
+  wg.wait();  // the goroutine is done (and s still exists)
+  CHECK(left_armed == 0);
+  CHECK(selected_work == scaled(100'000));
+  CHECK(goro::detail::earliest_timer(rt) == 0);
+}
+
+TEST_CASE("a tick channel dropped stops its ticker at once, and copies keep it running") {
+  const int procs = GENERATE(1, 4);
+  CAPTURE(procs);
+  goro::Scheduler s{goro::Options{.procs = procs}};
+  goro::detail::Runtime* rt = s.runtime();
+  bool armed_while_held = false, armed_after_drop = true, copy_ticked = false;
+  goro::WaitGroup wg;
+  wg.add(1);
+  s.go([&] {
+    {
+      auto ticks = goro::tick(1h);
+      armed_while_held = goro::detail::earliest_timer(rt) != 0;
+    }
+    armed_after_drop = goro::detail::earliest_timer(rt) != 0;
+    goro::Chan<Clock::time_point> copy;
+    {
+      auto ticks = goro::tick(1ms);
+      copy = ticks;
+    }
+    copy_ticked = copy.recv().has_value() && copy.recv().has_value();
+    wg.done();
+  });
+  wg.wait();
+  CHECK(armed_while_held);
+  CHECK_FALSE(armed_after_drop);
+  CHECK(copy_ticked);
+}
+
+TEST_CASE("a Timer destroyed while a copy of its channel lives still fires; the last copy stops it") {
+  goro::Scheduler s{goro::Options{.procs = 2}};
+  goro::detail::Runtime* rt = s.runtime();
+  bool fired = false, armed_after_all_gone = true;
+  goro::WaitGroup wg;
+  wg.add(1);
+  s.go([&] {
+    goro::Chan<Clock::time_point> c;
+    {
+      goro::Timer t(2ms);
+      c = t.c();
+    }
+    fired = c.recv().has_value();  // as Go's: the channel keeps the timer
+    {
+      goro::Chan<Clock::time_point> c2;
+      {
+        goro::Timer t(1h);
+        c2 = t.c();
+      }
+    }
+    armed_after_all_gone = goro::detail::earliest_timer(rt) != 0;
+    wg.done();
+  });
+  wg.wait();
+  CHECK(fired);
+  CHECK_FALSE(armed_after_all_gone);
 }

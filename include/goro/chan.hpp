@@ -137,6 +137,7 @@ class Chan {
   std::default_sentinel_t end() const { return {}; }
 
   // For select and the runtime; not part of the API.
+  explicit Chan(std::shared_ptr<detail::ChanCore> core) noexcept : core_(std::move(core)) {}
   detail::ChanCore* core() const noexcept { return core_.get(); }
   long use_count() const noexcept { return core_.use_count(); }
 

@@ -82,9 +82,11 @@ class Cond {
     {
       detail::SpinGuard guard(lock_);
       // Re-check under the lock if we need to do anything.
-      const std::uint32_t t = notify_.load(std::memory_order_relaxed);
+      const std::uint32_t t = notify_.load(std::memory_order_relaxed);  // relaxed: only written under lock_
       // Memory ordering: relaxed — under lock_; a waiter that took a ticket
-      // and has not queued yet re-checks notify_ under lock_ too.
+      // and has not queued yet re-checks notify_ under lock_ too. A ticket
+      // taken before this signal (ordered by the user's mutex) is seen by
+      // coherence; one taken concurrently may be missed, as in Go.
       if (t == wait_.load(std::memory_order_relaxed)) return;
       // Update the next notify ticket number.
       // Memory ordering: release pairs with the fast paths' acquire loads.

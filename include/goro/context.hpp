@@ -16,6 +16,9 @@
 // closes). err() is empty until done, then errc::canceled or
 // errc::deadline_exceeded. Unlike Go, a context dropped without its cancel
 // being called is freed with its last handle (its parent holds it weakly).
+// Deadlines are time points of goro::now(): in a goro::testing::synctest
+// bubble, the bubble's fake clock (with_timeout(ctx, 5s) is done at exactly
+// 5 s of bubble time).
 //
 // Causes (Go 1.20/1.21): a cause is a std::exception_ptr, C++'s "any error
 // value", so it can carry any exception type and be rethrown.
@@ -156,7 +159,13 @@ struct AfterFuncOf final : AfterFunc {
       fatal("goro::after_func: the context is done but the Scheduler after_func was called on has been "
             "destroyed (f cannot run)");
     try {
-      spawn(rt, [f = std::move(*fn)]() mutable { f(); }, loc);
+      // Go: the after_func call happens before f runs. The release is in
+      // after_func; this may run inside the runtime (a deadline's timer),
+      // where the spawn's own edge is invisible to ThreadSanitizer.
+      spawn(rt, [f = std::move(*fn), key = static_cast<void*>(this)]() mutable {
+        tsan_acquire(key);
+        f();
+      }, loc);
     } catch (...) {
       fatal("goro::after_func: could not start the goroutine for f");
     }
@@ -286,7 +295,7 @@ struct ContextNode : std::enable_shared_from_this<ContextNode> {
 
   // Sets up a deadline node: cancels now if t has passed, else arms a timer.
   void arm_deadline(Clock::time_point t, std::exception_ptr why) {
-    const auto d = t - Clock::now();
+    const auto d = t - goro::now();
     if (d <= Clock::duration::zero()) {
       cancel(errc::deadline_exceeded, std::move(why), true);
       return;
@@ -504,13 +513,13 @@ std::pair<Context, CancelFunc> with_deadline_cause(const Context& parent, Clock:
 
 // Go: context.WithTimeout(parent, d).
 inline std::pair<Context, CancelFunc> with_timeout(const Context& parent, Clock::duration d) {
-  return with_deadline(parent, Clock::now() + d);
+  return with_deadline(parent, goro::now() + d);
 }
 
 // Go: context.WithTimeoutCause(parent, d, cause) (Go 1.21).
 template <class C>
 std::pair<Context, CancelFunc> with_timeout_cause(const Context& parent, Clock::duration d, C&& cause) {
-  return with_deadline_cause(parent, Clock::now() + d, std::forward<C>(cause));
+  return with_deadline_cause(parent, goro::now() + d, std::forward<C>(cause));
 }
 
 // Go: context.WithValue(parent, key, value).
@@ -557,6 +566,7 @@ StopFunc after_func(const Context& ctx, F&& f, detail::SourceLocation loc = deta
   const auto& parent = detail::ContextAccess::node(ctx);
   detail::ContextNode* owner = parent ? parent->cancel_owner() : nullptr;
   if (owner) n->owner = owner->weak_from_this();
+  detail::tsan_release(n->after.get());  // acquired by f's goroutine (AfterFuncOf::start)
   n->attach_to(owner);
   return detail::ContextAccess::make<StopFunc>(n);
 }

@@ -116,6 +116,8 @@ class Once {
   // Clears owner_ when f returns or throws.
   struct OwnerReset {
     std::atomic<std::uintptr_t>& owner;
+    // Memory ordering: relaxed — owner_ is only compared with the caller's
+    // own identity (see call_slow): no other thread relies on this store.
     ~OwnerReset() { owner.store(0, std::memory_order_relaxed); }
   };
 

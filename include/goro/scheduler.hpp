@@ -33,6 +33,7 @@
 #include "detail/monitor.hpp"
 #include "detail/options_check.hpp"
 #include "detail/processor.hpp"
+#include "detail/trace_json.hpp"
 #include "options.hpp"
 
 namespace goro {
@@ -82,6 +83,7 @@ inline Runtime* default_runtime(const Options* options = nullptr) {
     const Options o = options ? *options : default_options_from_env();
     rt = new Runtime(o);  // throws std::invalid_argument for bad options
     start_runtime(rt);
+    trace_start_from_env();
     default_requested = o;
     default_rt.store(rt, std::memory_order_release);
   } else if (options && !(*options == default_requested)) {

@@ -78,9 +78,14 @@ inline int select_go(SelectCase* cases, std::size_t n, bool has_default) GORO_NO
   std::array<std::uint16_t, kMax> poll;
   std::array<ChanCore*, kMax> order;
   std::size_t active = 0;
+  // A select on channels that all belong to the caller's synctest bubble is
+  // a durable wait (Go: waitReasonSynctestSelect).
+  bool all_bubbled = true;
   // Random poll order over the non-nil cases (Fisher–Yates, as Go).
   for (std::size_t i = 0; i < n; ++i) {
     if (!cases[i].chan) continue;
+    if (GORO_UNLIKELY(cases[i].chan->bubble_id() != 0)) cases[i].chan->check_bubble("select");
+    else all_bubbled = false;
     const std::size_t j = select_rand() % (active + 1);
     poll[active] = poll[j];
     poll[j] = static_cast<std::uint16_t>(i);
@@ -134,7 +139,7 @@ inline int select_go(SelectCase* cases, std::size_t n, bool has_default) GORO_NO
     w->case_index = static_cast<std::uint32_t>(i);
     cases[i].chan->enqueue_locked(w, cases[i].is_send);
   }
-  waiters[poll[0]].block(locks, WaitReason::select);
+  waiters[poll[0]].block(locks, all_bubbled ? WaitReason::select_durable : WaitReason::select);
 
   // Pass 3: woken by the winner; leave every other queue.
   // Memory ordering: acquire pairs with the winner's CAS in dequeue.
@@ -298,7 +303,7 @@ int run_select(Cases&... cases) {
   std::array<detail::SelectCase, n == 0 ? 1 : n> sc{};
   std::size_t default_index = n;
   {
-    std::size_t i = 0;
+    [[maybe_unused]] std::size_t i = 0;  // unused by select() with no cases
     (
         [&](auto& c) {
           if constexpr (detail::is_default_case<std::decay_t<decltype(c)>>) {
@@ -313,7 +318,7 @@ int run_select(Cases&... cases) {
   const int chosen = detail::select_go(sc.data(), n, default_index != n);
   const std::size_t target = chosen < 0 ? default_index : static_cast<std::size_t>(chosen);
   {
-    std::size_t i = 0;
+    [[maybe_unused]] std::size_t i = 0;
     (
         [&](auto& c) {
           if (i++ != target) return;

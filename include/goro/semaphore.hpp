@@ -81,7 +81,10 @@ class Semaphore {
     node.n = n;
     node.parked = &parked;
     push_back(&node);
-    parked.block(lock_, detail::WaitReason::semaphore);  // releases lock_ once we can be woken
+    // In a synctest bubble the wait is durable, as x/sync's channel-based
+    // wait is in Go (releasing to it from outside the bubble is fatal).
+    parked.block(lock_, detail::caller_bubble() ? detail::WaitReason::semaphore_durable
+                                                : detail::WaitReason::semaphore);  // releases lock_ once we can be woken
     // The waker set granted (and took us off the list) before wake().
     if (GORO_UNLIKELY(!node.granted)) detail::fatal("goro::Semaphore: woken without the tokens");
   }

@@ -66,6 +66,9 @@ class WaitGroup {
     // ones, hiding their races). The counter itself is runtime-internal.
     if (delta < 0) detail::tsan_release(this);
     detail::TsanIgnore tsan_ignore;
+    // Memory ordering: relaxed — a caller inside a bubble created that
+    // bubble's count itself (program order); others only skip a check.
+    if (GORO_UNLIKELY(detail::live_bubbles.load(std::memory_order_relaxed) != 0)) associate_bubble();
     const std::uint64_t state =
         state_.fetch_add(static_cast<std::uint64_t>(static_cast<std::int64_t>(delta)) << 32,
                          std::memory_order_acq_rel) +
@@ -117,6 +120,34 @@ class WaitGroup {
   }
 
  private:
+  // synctest (Go 1.25): a WaitGroup that add() is called on from inside a
+  // bubble belongs to that bubble while its counter is not zero; waiting on
+  // it is then a durable wait, and add() from outside the bubble (or from
+  // another bubble) is fatal, with Go's messages. Once the counter is back
+  // to zero it may be used anywhere again.
+  GORO_NOINLINE void associate_bubble() {
+    const std::uint64_t mine = detail::caller_bubble_id();
+    // Memory ordering: relaxed — the association is checked, not relied on
+    // for ordering (the counter and the semaphore order the rest).
+    std::uint64_t owner = bubble_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (owner == mine) return;
+      const bool idle = (state_.load(std::memory_order_relaxed) >> 32) == 0;
+      if (!idle) {
+        detail::fatal(owner != 0 && mine != 0 ? "sync: WaitGroup.Add called from multiple synctest bubbles"
+                                              : "sync: WaitGroup.Add called from inside and outside synctest bubble");
+      }
+      if (bubble_.compare_exchange_weak(owner, mine, std::memory_order_relaxed)) return;
+    }
+  }
+
+  // A durable wait if the WaitGroup belongs to the caller's bubble.
+  detail::WaitReason wait_reason() const noexcept {
+    const std::uint64_t owner = bubble_.load(std::memory_order_relaxed);  // a label: see associate_bubble
+    return owner != 0 && owner == detail::caller_bubble_id() ? detail::WaitReason::sync_waitgroup_wait_durable
+                                                           : detail::WaitReason::sync_waitgroup_wait;
+  }
+
   void wait_counter_zero() {
     // Memory ordering: acquire — reading a zero counter (or the CAS below)
     // synchronizes with the done() that brought it to zero.
@@ -130,7 +161,7 @@ class WaitGroup {
       // done()s' writes (acquire there too: GCC rejects a failure order
       // stronger than the success order).
       if (cas_state(state, state + 1)) {
-        sema_.acquire(false, detail::WaitReason::sync_waitgroup_wait);
+        sema_.acquire(false, wait_reason());
         // Memory ordering: relaxed — a sanity check; the sema ordered us after the reset.
         if (state_.load(std::memory_order_relaxed) != 0)
           detail::fatal("sync: WaitGroup is reused before previous Wait has returned");
@@ -142,11 +173,12 @@ class WaitGroup {
 
   std::uint64_t load_state() noexcept {
     detail::TsanIgnore tsan_ignore;  // runtime-internal (see add)
-    return state_.load(std::memory_order_acquire);
+    return state_.load(std::memory_order_acquire);  // acquire: see wait_counter_zero
   }
 
   bool cas_state(std::uint64_t& expected, std::uint64_t desired) noexcept {
     detail::TsanIgnore tsan_ignore;  // runtime-internal (see add)
+    // Memory ordering: acquire on both outcomes: see wait_counter_zero.
     return state_.compare_exchange_weak(expected, desired, std::memory_order_acquire, std::memory_order_acquire);
   }
 
@@ -175,7 +207,10 @@ class WaitGroup {
   //   until it returns, no one else may change it (adds must not race with
   //   that wait; waits see counter 0 and return at once).
   // - sema_: released exactly once per waiter counted in state_.
+  // - bubble_: the synctest bubble's id this WaitGroup belongs to (0: none);
+  //   changed only by add() called while the counter is zero.
   std::atomic<std::uint64_t> state_{0};  // Go: WaitGroup.state
+  std::atomic<std::uint64_t> bubble_{0};  // Go: the bubble association (synctest.Associate)
   detail::Sema sema_;                    // Go: WaitGroup.sema
 };
 

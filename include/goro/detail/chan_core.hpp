@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <cstdio>
 #include <cstdint>
 #include <new>
 #include <stdexcept>
@@ -46,7 +47,7 @@ inline constexpr ElemOps elem_ops_for{
     [](void* slot) noexcept { static_cast<T*>(slot)->~T(); }};
 
 // Invariants (Go's hchan comment is the model):
-// - lock guards every field below except cap and ops (immutable) and the
+// - lock guards every field below except cap, ops and bubble_id (immutable) and the
 //   relaxed mirrors count_hint/closed_hint, which are written under the lock
 //   and read without it only by non-blocking fast paths and size().
 // - At most one of recvq and sendq is non-empty, except for select waiters
@@ -62,7 +63,12 @@ class ChanCore {
   // Throws std::invalid_argument("makechan: size out of range"), Go's
   // makechan panic, for a buffer larger than max_buffer_bytes or one that
   // cannot be allocated.
-  ChanCore(std::size_t cap, const ElemOps& ops) : cap_(cap), ops_(ops) {
+  ChanCore(std::size_t cap, const ElemOps& ops)
+      : cap_(cap),
+        ops_(ops),
+        bubble_id_(caller_bubble_id()),
+        send_reason_(bubble_id_ ? WaitReason::chan_send_durable : WaitReason::chan_send),
+        recv_reason_(bubble_id_ ? WaitReason::chan_receive_durable : WaitReason::chan_receive) {
     if (cap_ > 0) {
       if (cap_ > max_buffer_bytes / ops_.size) throw std::invalid_argument("makechan: size out of range");
       try {
@@ -84,6 +90,24 @@ class ChanCore {
   ChanCore& operator=(const ChanCore&) = delete;
 
   std::size_t capacity() const noexcept { return cap_; }
+
+  // The synctest bubble the channel was made in (0: none). Only that
+  // bubble's goroutines may use it (Go: hchan.bubble); so a goroutine of
+  // the bubble blocked on it is durably blocked.
+  std::uint64_t bubble_id() const noexcept { return bubble_id_; }
+
+  // Fatal unless the caller is a goroutine of the channel's bubble.
+  // Go: "send on synctest channel from outside bubble" (fatal since Go 1.25).
+  void check_bubble(const char* what) const noexcept {
+    const Bubble* b = current_bubble();
+    if (!b || b->id != bubble_id_) {
+      char msg[96];
+      std::snprintf(msg, sizeof msg, "%s on synctest channel from outside bubble", what);
+      fatal(msg);
+    }
+  }
+  // Memory ordering: relaxed — len(ch) is a snapshot that may be stale the
+  // moment it returns, as in Go; it publishes nothing.
   std::size_t size() const noexcept { return count_hint_.load(std::memory_order_relaxed); }
 
   // Go: chansend. Moves *src into the channel. Returns false only if
@@ -92,6 +116,11 @@ class ChanCore {
     // Fast path (Go: "full(c)" check without the lock): not closed and no
     // room means a non-blocking send fails. A stale read only makes us take
     // the lock.
+    if (GORO_UNLIKELY(bubble_id_ != 0)) check_bubble("send");
+    // Memory ordering: relaxed, both loads — in either order they imply a
+    // moment at which the channel was open and full (it cannot reopen, nor
+    // go from "has room" to "full" by a close), and a failed non-blocking
+    // send reads no data.
     if (!block && !closed_hint_.load(std::memory_order_relaxed) && full_hint()) return false;
     chaos_point();
     lock_.lock();
@@ -121,7 +150,7 @@ class ChanCore {
     Waiter w;
     w.elem = src;
     sendq_.push_back(&w);
-    w.block(lock_, WaitReason::chan_send);
+    w.block(lock_, send_reason_);
     // Woken by a receiver (success) or by close.
     if (!w.success) throw channel_error("send on closed channel");
     return true;
@@ -130,9 +159,14 @@ class ChanCore {
   // Go: chanrecv. Returns {selected, received}: a received value is
   // emplaced into *opt; {true, false} means closed and drained.
   std::pair<bool, bool> recv(void* opt, bool block) GORO_NO_TSA {
+    if (GORO_UNLIKELY(bubble_id_ != 0)) check_bubble("receive");
     if (!block && empty_hint()) {
       // Go's careful fast path: empty and not closed → fail; empty and
       // closed → re-check emptiness after seeing closed.
+      // Memory ordering: acquire, after empty_hint's acquire load: the two
+      // loads stay in program order (Go: "the order of operations is
+      // important here"), and seeing closed makes the count as of close()
+      // visible to the re-check.
       if (!closed_hint_.load(std::memory_order_acquire)) return {false, false};
       if (empty_hint()) return {true, false};
     }
@@ -160,19 +194,20 @@ class ChanCore {
     Waiter w;
     w.elem = opt;
     recvq_.push_back(&w);
-    w.block(lock_, WaitReason::chan_receive);
+    w.block(lock_, recv_reason_);
     return {true, w.success};
   }
 
   // Go: closechan.
   void close() {
+    if (GORO_UNLIKELY(bubble_id_ != 0)) check_bubble("close");
     lock_.lock();
     if (closed_) {
       lock_.unlock();
       throw channel_error("close of closed channel");
     }
     closed_ = true;
-    closed_hint_.store(true, std::memory_order_release);
+    closed_hint_.store(true, std::memory_order_release);  // pairs with the unlocked acquire loads
     // Collect every waiter first, wake them after unlocking (their stacks
     // may vanish as soon as they run).
     Waiter* wake_list = nullptr;
@@ -191,6 +226,7 @@ class ChanCore {
     }
   }
 
+  // Memory ordering: acquire pairs with close()'s release.
   bool closed() const noexcept { return closed_hint_.load(std::memory_order_acquire); }
 
   // ---- select support (Go: selectgo) ----
@@ -251,15 +287,15 @@ class ChanCore {
   bool full_hint() const noexcept {
     // Unbuffered: full unless a receiver waits (we can't see that without
     // the lock, so only claim "full" for buffered channels at capacity).
-    return cap_ > 0 && count_hint_.load(std::memory_order_relaxed) == cap_;
+    return cap_ > 0 && count_hint_.load(std::memory_order_relaxed) == cap_;  // relaxed: see send()
   }
   bool empty_hint() const noexcept {
-    return cap_ > 0 ? count_hint_.load(std::memory_order_acquire) == 0 : false;
+    return cap_ > 0 ? count_hint_.load(std::memory_order_acquire) == 0 : false;  // acquire: see recv()
   }
 
   void set_count(std::size_t n) GORO_NO_TSA {
     count_ = n;
-    count_hint_.store(n, std::memory_order_release);
+    count_hint_.store(n, std::memory_order_release);  // pairs with empty_hint's acquire
   }
 
   void take(void* opt) GORO_NO_TSA {
@@ -306,6 +342,8 @@ class ChanCore {
 
   const std::size_t cap_;
   const ElemOps& ops_;
+  const std::uint64_t bubble_id_;
+  const WaitReason send_reason_, recv_reason_;  // durable ones for a bubble's channel
   std::byte* buf_ = nullptr;
   Spinlock lock_;
   std::size_t count_ GORO_GUARDED_BY(lock_) = 0;

@@ -54,15 +54,24 @@
 namespace goro::detail {
 
 // One cache line; shared-but-independent fields are padded to it so that
-// two Ps never write the same line (false sharing).
+// two Ps never write the same line (false sharing). 64 on x86-64 and on the
+// arm64 server cores (Neoverse, Graviton, Ampere); Apple's cores use 128-byte
+// lines, where two fields 64 bytes apart may still share one (slower, never
+// wrong). Not std::hardware_destructive_interference_size: GCC warns that
+// it varies with -mtune (-Winterference-size), and its value must not change
+// the layout of goro's types between translation units built differently.
 inline constexpr std::size_t cache_line = 64;
 
-// A pause for spin loops (Go: procyield).
+// A pause for spin loops (Go: procyield). x86: PAUSE (tens of cycles, and
+// it tells the core the loop is a spin). arm64: ISB, as Rust's
+// core::hint::spin_loop and others do: YIELD (Go's choice) is a no-op on
+// most cores, so a spin loop would hammer the contended line at full speed,
+// where an ISB waits for the pipeline to drain, close to PAUSE's delay.
 GORO_ALWAYS_INLINE void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
+  asm volatile("isb" ::: "memory");
 #endif
 }
 

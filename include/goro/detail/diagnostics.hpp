@@ -113,6 +113,8 @@ inline void print_fatal_goroutine() noexcept {
   try {
     std::ostringstream os;
     os << '\n';
+    // Memory ordering: relaxed — the dying goroutine's own G, written by it
+    // or by the switch that resumed it on this thread.
     write_dump(os, {GoroutineInfo{g->goid(), g->status.load(std::memory_order_relaxed),
                                   g->wait_reason.load(std::memory_order_relaxed),
                                   g->wait_since.load(std::memory_order_relaxed), g->created(),
@@ -140,6 +142,7 @@ inline void print_fatal_goroutine() noexcept {
                static_cast<unsigned long long>(g->goid()), what.c_str(), created.file_name(),
                created.line(), created.function_name());
   std::fflush(stderr);
+  write_trace_on_fatal();
   std::terminate();
 }
 
@@ -204,6 +207,8 @@ inline void chain_signal(const struct sigaction& old, int sig, siginfo_t* info, 
 inline void on_fault(int sig, siginfo_t* info, void* uctx) {
   HookRegistry& h = hooks();
   for (auto& slot : h.runtimes) {
+    // Memory ordering: acquire pairs with install_process_hooks' CAS: the
+    // runtime (its stack pool) is constructed before it is registered.
     Runtime* rt = slot.load(std::memory_order_acquire);
     if (!rt || !rt->stacks.in_slab(info->si_addr)) continue;
     // A guard page was hit: the goroutine running on this thread overflowed.
@@ -214,10 +219,26 @@ inline void on_fault(int sig, siginfo_t* info, void* uctx) {
   chain_signal(sig == SIGBUS ? h.old_bus : h.old_segv, sig, info, uctx);
 }
 
+// The alternate signal stack's size: 64 KiB for the handler, plus the frame
+// the kernel pushes for the CPU's registers, which is not a constant on
+// arm64 (AT_MINSIGSTKSZ: a few KiB with SVE, tens of KiB with SME's ZA
+// array; glibc reports it as _SC_MINSIGSTKSZ).
+inline std::size_t altstack_size() noexcept {
+  static const std::size_t size = [] {
+    std::size_t extra = 0;
+#ifdef _SC_MINSIGSTKSZ
+    const long min = ::sysconf(_SC_MINSIGSTKSZ);
+    if (min > 0) extra = static_cast<std::size_t>(min);
+#endif
+    return std::size_t{64 * 1024} + extra;
+  }();
+  return size;
+}
+
 // Each M runs with an alternate signal stack, so the SIGSEGV of a stack
 // overflow can be handled at all.
 inline void thread_started(M* m) {
-  constexpr std::size_t size = 64 * 1024;
+  const std::size_t size = altstack_size();
   void* mem = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) return;
   stack_t ss{};
@@ -235,7 +256,7 @@ inline void thread_exiting(M* m) {
   stack_t ss{};
   ss.ss_flags = SS_DISABLE;
   ::sigaltstack(&ss, nullptr);
-  ::munmap(m->altstack, 64 * 1024);
+  ::munmap(m->altstack, altstack_size());
   m->altstack = nullptr;
 }
 
@@ -292,7 +313,7 @@ inline void sigquit_dump_loop(int read_fd) {
     // Runtimes are not destroyed while we read them (remove_process_hooks).
     std::lock_guard<std::mutex> guard(h.dump_mu);
     for (auto& slot : h.runtimes) {
-      if (Runtime* rt = slot.load(std::memory_order_acquire)) {
+      if (Runtime* rt = slot.load(std::memory_order_acquire)) {  // acquire: as in on_fault
         std::ostringstream os;
         write_dump(os, snapshot(rt));
         out += os.str();
@@ -317,7 +338,7 @@ inline void enable_sigquit_dump() {
       return;
     }
     ::fcntl(fds[1], F_SETFL, ::fcntl(fds[1], F_GETFL) | O_NONBLOCK);
-    d.write_fd.store(fds[1], std::memory_order_relaxed);
+    d.write_fd.store(fds[1], std::memory_order_relaxed);  // relaxed: see on_sigquit
     std::thread(sigquit_dump_loop, fds[0]).detach();
     struct sigaction sa {};
     sa.sa_handler = &on_sigquit;
@@ -331,6 +352,8 @@ inline void install_process_hooks(Runtime* rt) {
   HookRegistry& h = hooks();
   for (auto& slot : h.runtimes) {
     Runtime* expected = nullptr;
+    // Memory ordering: acq_rel — release publishes the constructed runtime
+    // to the fault handler and the SIGQUIT dump (their acquire loads).
     if (slot.compare_exchange_strong(expected, rt, std::memory_order_acq_rel)) break;
   }
   fatal_goroutine_printer.store(&print_fatal_goroutine, std::memory_order_release);
@@ -352,6 +375,8 @@ inline void remove_process_hooks(Runtime* rt) {
   std::lock_guard<std::mutex> guard(hooks().dump_mu);  // not while a SIGQUIT dump reads rt
   for (auto& slot : hooks().runtimes) {
     Runtime* expected = rt;
+    // Memory ordering: acq_rel, as in install_process_hooks; dump_mu keeps
+    // a dump that already read rt from seeing it destroyed.
     if (slot.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) break;
   }
 }
@@ -369,11 +394,19 @@ inline void remove_process_hooks(Runtime* rt) {
 // must turn detection off (Options::detect_deadlock, GORO_DETECT_DEADLOCK=0).
 
 // The cheap half, with the scheduler lock held: could everything be asleep?
+// Memory ordering: acquire loads, under rt->lock: a counter changed outside
+// the lock (nblocking, netpoll_waiters, nmain) by a goroutine that has since
+// given up its P under rt->lock is seen; one still changing it holds a P, so
+// npidle != nprocs. A stale answer can only be "not dead": check_dead
+// re-checks before it reports.
 inline bool deadlock_suspected_locked(Runtime* rt) GORO_REQUIRES(rt->lock) {
   if (!rt->opts.detect_deadlock || rt->nmain.load(std::memory_order_acquire) == 0) return false;
   if (static_cast<int>(rt->midle.size()) != rt->nm_live) return false;
   if (rt->npidle.load(std::memory_order_acquire) != rt->nprocs) return false;
   if (rt->nblocking.load(std::memory_order_acquire) != 0) return false;
+  // Goroutines waiting on a file descriptor can be woken from outside (Go
+  // never reports them either).
+  if (rt->netpoll_waiters.load(std::memory_order_acquire) > 0) return false;
   if (rt->global_runq_size.load(std::memory_order_acquire) != 0 || any_local_work(rt)) return false;
   return earliest_timer(rt) == 0;
 }
@@ -389,6 +422,7 @@ inline void check_dead(Runtime* rt) {
     if (g.status != GStatus::waiting) return;
     main_waiting |= g.is_main;
   }
+  // Memory ordering: acquire pairs with goroutine_entry's seq_cst decrement.
   if (!main_waiting || static_cast<std::int64_t>(gs.size()) != rt->live.load(std::memory_order_acquire)) return;
   {
     SpinGuard guard(rt->lock);
@@ -400,6 +434,7 @@ inline void check_dead(Runtime* rt) {
   write_dump(os, gs);
   std::fputs(os.str().c_str(), stderr);
   std::fflush(stderr);
+  write_trace_on_fatal();
   std::_Exit(2);
 }
 

@@ -36,14 +36,27 @@ namespace goro::detail {
 // function pointer to code, so relaxed would do; acquire costs nothing here).
 inline std::atomic<void (*)() noexcept> fatal_goroutine_printer{nullptr};
 
+// Writes the execution trace being recorded (GORO_TRACE, goro::trace),
+// if any, so that a crashing program still leaves its trace. Set by the
+// tracer (trace_json.hpp) when a trace with a path starts; never throws.
+inline std::atomic<void (*)() noexcept> fatal_trace_writer{nullptr};
+
+inline void write_trace_on_fatal() noexcept {
+  // Memory ordering: acquire, as for fatal_goroutine_printer.
+  if (auto write = fatal_trace_writer.load(std::memory_order_acquire)) write();
+}
+
 // The exit status of every fatal error (Go: `exit status 2`).
 inline constexpr int fatal_exit_status = 2;
 
 [[noreturn]] inline void fatal(const char* msg) noexcept {
   std::fflush(stdout);
   std::fprintf(stderr, "fatal error: %s\n", msg);
+  // Memory ordering: acquire pairs with the release store that installed
+  // the printer (its code and data are ready to run).
   if (auto print = fatal_goroutine_printer.load(std::memory_order_acquire)) print();
   std::fflush(stderr);
+  write_trace_on_fatal();
   std::_Exit(fatal_exit_status);
 }
 

@@ -20,6 +20,7 @@
 namespace goro::detail {
 
 struct Runtime;
+struct Bubble;  // a goro::testing::synctest bubble (bubble.hpp)
 
 enum class GStatus : std::uint8_t {
   dead = 0,  // zero: a never-used stack slot reads as dead
@@ -46,7 +47,17 @@ enum class WaitReason : std::uint8_t {
   sync_cond_wait,
   sync_once,
   semaphore,
+  io_wait,  // on a file descriptor, through the netpoller (netpoll.hpp)
   blocking,
+  // Durable waits inside a synctest bubble (bubble.hpp): only the bubble can
+  // end them. Go: waitReasonSynctest*.
+  chan_receive_durable,
+  chan_send_durable,
+  select_durable,
+  sync_waitgroup_wait_durable,
+  semaphore_durable,
+  synctest_run,   // a bubble's root, waiting for its goroutines to block
+  synctest_wait,  // goro::testing::wait
 };
 
 inline const char* to_string(WaitReason r) noexcept {
@@ -66,9 +77,42 @@ inline const char* to_string(WaitReason r) noexcept {
     case WaitReason::sync_cond_wait: return "sync.Cond.Wait";
     case WaitReason::sync_once: return "sync.Once.Do";
     case WaitReason::semaphore: return "semacquire";
+    case WaitReason::io_wait: return "IO wait";
     case WaitReason::blocking: return "syscall";
+    case WaitReason::chan_receive_durable: return "chan receive (durable)";
+    case WaitReason::chan_send_durable: return "chan send (durable)";
+    case WaitReason::select_durable: return "select (durable)";
+    case WaitReason::sync_waitgroup_wait_durable: return "sync.WaitGroup.Wait (durable)";
+    case WaitReason::semaphore_durable: return "semacquire (durable)";
+    case WaitReason::synctest_run: return "synctest.Run";
+    case WaitReason::synctest_wait: return "synctest.Wait";
   }
   return "?";
+}
+
+// Whether a goroutine of a synctest bubble parked for this reason is
+// durably blocked: only another goroutine of its bubble (or the bubble's
+// clock) can wake it. A mutex, a blocking call or a channel from outside the
+// bubble may be released from outside, so they are not durable.
+// Go: isIdleInSynctest in runtime2.go.
+inline bool is_durable(WaitReason r) noexcept {
+  switch (r) {
+    case WaitReason::sleep:
+    case WaitReason::chan_receive_nil:
+    case WaitReason::chan_send_nil:
+    case WaitReason::select_no_cases:
+    case WaitReason::sync_cond_wait:
+    case WaitReason::chan_receive_durable:
+    case WaitReason::chan_send_durable:
+    case WaitReason::select_durable:
+    case WaitReason::sync_waitgroup_wait_durable:
+    case WaitReason::semaphore_durable:
+    case WaitReason::synctest_run:
+    case WaitReason::synctest_wait:
+      return true;
+    default:
+      return false;
+  }
 }
 
 // The C++ runtime's per-thread exception state (__cxa_eh_globals: the stack
@@ -86,6 +130,9 @@ struct EhState {
 // - ctx: written by the context that switched away from this G (after the
 //   switch), read by the M that resumes it; the run queues' release/acquire
 //   publish it.
+// - bubble: written at creation (or by a synctest root joining or leaving
+//   its bubble, bubble.hpp), then read by whoever handles the G.
+// - durably_blocked: under the bubble's lock (bubble.hpp).
 // - everything else: written at creation, or only by the G itself.
 struct alignas(cache_line) G {
   static constexpr std::uint64_t initialized = 0x676f726f2d472121ULL;  // "goro-G!!"
@@ -99,9 +146,15 @@ struct alignas(cache_line) G {
   // relaxed atomics: a dump may see a slot mid-reuse, never a torn value).
   std::atomic<bool> is_main{false};  // goroutine 1 under goro::run
   bool fresh = false;  // not yet run: its TSan fiber is new (see switch_jump)
+  bool durably_blocked = false;  // parked durably, counted so by its bubble
   std::atomic<std::uint64_t> id{0};
   std::atomic<std::int64_t> wait_since{0};  // monotonic ns when it last parked (dump)
+  // When it was readied, if this ready is sampled for the scheduler-latency
+  // histogram (0: not sampled). Written by the waker before the run queue
+  // publishes the G, read and cleared by the M that runs it.
+  std::int64_t ready_at = 0;
   Runtime* rt = nullptr;
+  Bubble* bubble = nullptr;  // its synctest bubble, or null (nearly always)
   Fiber ctx;
   Stack stack;
   SanitizerFiber san;
@@ -113,6 +166,8 @@ struct alignas(cache_line) G {
   std::atomic<const char*> created_function{""};
   std::atomic<unsigned> created_line{0};
 
+  // Memory ordering (identity, here and below): relaxed — see "Identity"
+  // above; a reader that needs them current (dump) acquires status first.
   std::uint64_t goid() const noexcept { return id.load(std::memory_order_relaxed); }
   SourceLocation created() const noexcept {
     return SourceLocation{created_file.load(std::memory_order_relaxed),

@@ -70,9 +70,12 @@ struct M {
 
   std::uint64_t rand_state = 0x9e3779b97f4a7c15ULL;
 
+  // Memory ordering: relaxed — other threads (dump, monitor, bubbles) read
+  // it only as a hint; G storage outlives the runtime's goroutines, so a
+  // stale G is safe to look at, and the switch itself orders this M's own use.
   G* curg() const noexcept { return curg_.load(std::memory_order_relaxed); }
 
-  // Written by this M only, at every switch.
+  // Written by this M only, at every switch (relaxed: see curg()).
   void set_curg(G* g) noexcept {
     curg_.store(g, std::memory_order_relaxed);
     if (g) resumes.store(resumes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);

@@ -1,14 +1,17 @@
 // Monitor — the runtime's watchdog thread (Go: sysmon in proc.go). It
 // retakes Ps from goroutines stuck in goro::blocking calls, so the other
-// goroutines keep running, reaps OS threads that have been idle too long, and
+// goroutines keep running, polls the network when goroutines wait on file
+// descriptors and no M has polled for 10 ms (netpoll.hpp), reaps OS threads
+// that have been idle too long, and
 // (Options::warn_long_running_ms) reports goroutines that run too long
 // without switching.
 //
 // It sleeps with back-off (20 µs, doubling up to 10 ms after 50 idle rounds)
 // while blocking calls are in progress, and sleeps without a deadline when
 // there are none, so an idle runtime uses no CPU. It is started by the first
-// goro::blocking call, or with the runtime when the long-running warning is
-// on (it then wakes every quarter of the warning's limit).
+// goro::blocking call or the first wait on a file descriptor, or with the
+// runtime when the long-running warning is on (it then wakes every quarter
+// of the warning's limit).
 #pragma once
 
 #include <algorithm>
@@ -30,6 +33,8 @@ namespace goro::detail {
 
 // Gives a P retaken from a blocking call to an M, or parks it. Go: handoffp.
 inline void handoff_p(Runtime* rt, P* p) {
+  // Memory ordering: acquire peeks, as Go's handoffp reads them: a G
+  // published after them is found by its own wakep or the running Ps.
   const bool has_work = !p->runq.empty() || rt->global_runq_size.load(std::memory_order_acquire) > 0 ||
                         p->timer0_when.load(std::memory_order_acquire) != 0;
   if (has_work) {
@@ -38,6 +43,7 @@ inline void handoff_p(Runtime* rt, P* p) {
   }
   // Nobody is looking for work: let this one look (Go does the same).
   int zero = 0;
+  // Memory ordering: seq_cst — the wakep protocol's counters (see wakep).
   if (rt->nmspinning.load(std::memory_order_seq_cst) + rt->npidle.load(std::memory_order_seq_cst) == 0 &&
       rt->nmspinning.compare_exchange_strong(zero, 1, std::memory_order_seq_cst)) {
     start_m(rt, p, true);
@@ -54,6 +60,8 @@ inline int retake(Runtime* rt, std::int64_t now) {
   int n = 0;
   for (std::size_t i = 0; i < rt->allp.size(); ++i) {
     P* p = rt->allp[i].get();
+    // Memory ordering: acquire pairs with enter_blocking's release of
+    // `blocking` (the tick was bumped before it).
     if (p->status.load(std::memory_order_acquire) != PStatus::blocking) continue;
     const std::uint64_t t = p->syscalltick.load(std::memory_order_acquire);
     Monitor::Seen& s = mon->seen[i];
@@ -62,6 +70,7 @@ inline int retake(Runtime* rt, std::int64_t now) {
       continue;
     }
     // Keep the P for the caller's fast return if nothing else wants it.
+    // Memory ordering: relaxed — heuristics; the CAS below decides.
     const bool idle_elsewhere = rt->npidle.load(std::memory_order_relaxed) +
                                     rt->nmspinning.load(std::memory_order_relaxed) > 0;
     if (p->runq.empty() && rt->global_runq_size.load(std::memory_order_relaxed) == 0 &&
@@ -71,6 +80,7 @@ inline int retake(Runtime* rt, std::int64_t now) {
     // Memory ordering: acq_rel CAS races the returning M's CAS in
     // exit_blocking; exactly one of them gets the P.
     if (!p->status.compare_exchange_strong(expected, PStatus::idle, std::memory_order_acq_rel)) continue;
+    if (tracing()) trace_proc_steal(p);
     handoff_p(rt, p);
     ++n;
   }
@@ -148,20 +158,27 @@ inline void monitor_main(Runtime* rt) {
   const std::int64_t warn_period = std::max<std::int64_t>(warn_limit / 4, 1'000'000);
   std::int64_t delay = 20'000;
   int idle_rounds = 0;
+  std::int64_t netpoll_watch_until = 0;
+  // Memory ordering: acquire pairs with stop_and_join's release.
   while (!mon->stop.load(std::memory_order_acquire)) {
     const std::int64_t now = nanotime();
     const std::int64_t reap_at = reap_idle_threads(rt, now);
     if (warn_limit != 0) check_long_running(rt, now, warn_limit);
+    const std::int64_t poll_at = netpoll_monitor(rt, now, netpoll_watch_until);
     if (rt->nblocking.load(std::memory_order_seq_cst) == 0) {
       // Nothing to watch: sleep until a blocking call starts (or a thread
       // becomes reapable, or the long-running check is due). Memory
       // ordering: seq_cst — enter_blocking increments nblocking then reads
       // deep_sleep; we write deep_sleep then re-read nblocking: one of us
       // sees the other.
+      // Likewise netpoll_wake_monitor (a first waiter on a file descriptor,
+      // or the poller's M leaving epoll_wait) with netpoll_needs_watch.
       mon->deep_sleep.store(true, std::memory_order_seq_cst);
-      if (rt->nblocking.load(std::memory_order_seq_cst) == 0 && !mon->stop.load(std::memory_order_acquire)) {
+      if (rt->nblocking.load(std::memory_order_seq_cst) == 0 && !mon->stop.load(std::memory_order_acquire) &&
+          (poll_at != 0 || !netpoll_needs_watch(rt))) {
         std::int64_t until = reap_at;
         if (warn_limit != 0) until = until != 0 ? std::min(until, now + warn_period) : now + warn_period;
+        if (poll_at != 0) until = until != 0 ? std::min(until, poll_at) : poll_at;
         if (until != 0) mon->parker.park_until(until);
         else mon->parker.park();
       }
@@ -180,6 +197,8 @@ inline void monitor_main(Runtime* rt) {
       delay = std::min<std::int64_t>(delay * 2, warn_limit != 0 ? std::min<std::int64_t>(warn_period, 10'000'000)
                                                                 : 10'000'000);
     }
+    // Memory ordering: relaxed — a hint: a missed one costs a blocking call
+    // one back-off period (at most 10 ms) before its P is handed off.
     mon->backed_off.store(delay > 20'000, std::memory_order_relaxed);
   }
 }
@@ -191,7 +210,7 @@ inline Monitor* ensure_monitor(Runtime* rt) {
   // sees `started` sees the initialized monitor.
   if (mon->started.load(std::memory_order_acquire)) return mon;
   std::lock_guard<std::mutex> spawn_guard(rt->spawn_mu);  // serializes thread creation (see start_m)
-  if (mon->started.load(std::memory_order_relaxed)) return mon;
+  if (mon->started.load(std::memory_order_relaxed)) return mon;  // relaxed: under spawn_mu, as the store
   mon->thread = std::thread([rt] { monitor_main(rt); });
   mon->started.store(true, std::memory_order_release);
   return mon;
@@ -206,20 +225,24 @@ inline void enter_blocking(M* m) {
   Monitor* mon = ensure_monitor(rt);
   G* g = m->curg();
   P* p = m->p;
+  // Memory ordering: relaxed — informational (dump, deadlock check).
   g->wait_reason.store(WaitReason::blocking, std::memory_order_relaxed);
   g->wait_since.store(coarse_nanotime(), std::memory_order_relaxed);
   g->status.store(GStatus::blocking, std::memory_order_relaxed);
   // While blocking, the thread behaves as a plain thread: goro primitives
   // called inside the call block the thread, readied goroutines go to the
   // global queue (the P may be running elsewhere by then).
+  if (tracing()) trace_syscall_begin(m, g, p);
   m->blocked_g = g;
   m->blocked_p = p;
   m->set_curg(nullptr);
   m->p = nullptr;
-  p->syscalltick.fetch_add(1, std::memory_order_relaxed);
+  p->syscalltick.fetch_add(1, std::memory_order_relaxed);  // published by the release below
   // Memory ordering: release — the monitor (or a thief) that sees
   // `blocking` may hand the P to another M, which must see our writes.
   p->status.store(PStatus::blocking, std::memory_order_release);
+  // Memory ordering: seq_cst — see monitor_main (deep_sleep); backed_off
+  // is a relaxed hint (see there).
   rt->nblocking.fetch_add(1, std::memory_order_seq_cst);
   if (mon->deep_sleep.load(std::memory_order_seq_cst) ||
       (mon->backed_off.load(std::memory_order_relaxed) && mon->backed_off.exchange(false)))
@@ -242,11 +265,13 @@ inline void exit_blocking(M* m) {
   m->blocked_g = nullptr;
   m->blocked_p = nullptr;
   m->set_curg(g);
-  rt->nblocking.fetch_sub(1, std::memory_order_seq_cst);
+  rt->nblocking.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: the counter of monitor_main's pair
   PStatus expected = PStatus::blocking;
+  // Memory ordering: acq_rel — races retake's CAS; exactly one gets the P.
   if (p->status.compare_exchange_strong(expected, PStatus::running, std::memory_order_acq_rel)) {
     m->p = p;  // fast path: nobody took it
-    g->status.store(GStatus::running, std::memory_order_relaxed);
+    g->status.store(GStatus::running, std::memory_order_relaxed);  // informational
+    if (tracing()) trace_syscall_end(m, g, p);
     return;
   }
   P* idle = nullptr;
@@ -257,10 +282,12 @@ inline void exit_blocking(M* m) {
   if (idle) {
     acquire_p(m, idle);
     g->status.store(GStatus::running, std::memory_order_relaxed);
+    if (tracing()) trace_syscall_end(m, g, idle);
     return;
   }
   // No P: queue the goroutine globally and let this M go idle.
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  if (tracing()) trace_syscall_end(m, g, static_cast<P*>(nullptr));
   m->pending = Pending::global;
   switch_away(m, g, nullptr);
 }

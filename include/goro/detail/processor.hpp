@@ -11,9 +11,10 @@
 //
 // The schedule loop (find_runnable, as Go's findRunnable): the P's due
 // timers → every 61st slice, one G from the global queue → the local queue
-// (runnext first) → the global queue → stealing: other Ps' due timers and
-// half of a random victim's queue → a last look at the global queue → give
-// up the P and park the M. A goroutine that blocks, yields or ends picks its
+// (runnext first) → the global queue → the network poller, without
+// blocking (netpoll.hpp) → stealing: other Ps' due timers and half of a
+// random victim's queue → a last look at the global queue → give up the P
+// and park the M — or, for one M at a time, block in the network poller. A goroutine that blocks, yields or ends picks its
 // successor itself when its P's local queue has one (switch.hpp); only an
 // empty queue sends it through this loop.
 //
@@ -23,7 +24,8 @@
 // turn wakes another only if it finds work (Go's rule: no thundering herd,
 // and no lost wake-up — see wakep and the "delicate dance" below). An idle
 // runtime uses no CPU: the last M to go idle with timers pending sleeps
-// until the earliest one; the others sleep until handed a P.
+// until the earliest one (in epoll_wait, if goroutines wait on file
+// descriptors); the others sleep until handed a P.
 #pragma once
 
 #include <algorithm>
@@ -38,10 +40,12 @@
 #include <vector>
 
 #include "../options.hpp"
+#include "bubble.hpp"  // synctest bubbles: defines the hooks switch.hpp calls
 #include "clock.hpp"
 #include "config.hpp"
 #include "diagnostics.hpp"
 #include "fatal.hpp"
+#include "netpoll.hpp"
 #include "options_check.hpp"
 #include "runtime.hpp"
 #include "sanitizer.hpp"
@@ -63,6 +67,11 @@ inline void wakep(Runtime* rt) {
   // or a spinlock unlock) before these loads: without it x86 may satisfy
   // the loads first (store-load reordering) and both sides miss each other
   // (seen: a G left in the global queue, every P idle, every M parked).
+  // It is the right barrier on arm64 too: a seq_cst fence is DMB ISH there,
+  // which orders every earlier store (STLR of a run queue's tail or of the
+  // spinlock word, STLXR of runnext) before every later load. The spinner's
+  // side needs no fence: its decrement and its re-check's loads (RunQueue::
+  // empty, global_runq_size) are all seq_cst, which the C++ model orders.
   // GCC's TSan does not support fences; there a locked read-modify-write
   // of npidle is the same full barrier on the hardware.
 #if GORO_TSAN
@@ -116,7 +125,11 @@ inline G* steal_work(M* m, std::int64_t now) {
       }
       // Memory ordering: relaxed — only steers how patiently we steal runnext.
       const bool running = victim->status.load(std::memory_order_relaxed) == PStatus::running;
-      if (G* g = self->runq.steal_from(victim->runq, last, running)) return g;
+      if (G* g = self->runq.steal_from(victim->runq, last, running)) {
+        if (tracing()) trace_runq_steal(m, victim, g);
+        P::Counters::bump(self->counters.steals);
+        return g;
+      }
     }
   }
   return nullptr;
@@ -159,6 +172,15 @@ top:
   if (G* g = from_global(0)) {
     start_slice(p);
     return found(g);
+  }
+
+  // Goroutines waiting on file descriptors that are ready now (Go: the
+  // netpoll(0) "before we resort to stealing").
+  if (GORO_UNLIKELY(rt->netpoll.load(std::memory_order_relaxed) != nullptr)) {
+    if (G* g = netpoll_nonblocking(m, now)) {
+      start_slice(p);
+      return found(g);
+    }
   }
 
   // Steal, unless enough Ms are already spinning: at most half of the busy
@@ -223,13 +245,12 @@ top:
 inline bool stop_m(M* m, std::int64_t until) {
   Runtime* rt = m->rt;
   const std::int64_t now = nanotime();
-  bool suspect_deadlock;
+  bool suspect_deadlock = false;
+  bool poll = false;
   {
     SpinGuard guard(rt->lock);
     if (rt->current_state() >= RuntimeState::stopping) return false;
-    rt->midle.push_back(m);
     m->idle_since = now;
-    suspect_deadlock = deadlock_suspected_locked(rt);  // the last M to go idle may find everyone asleep
     // Wait for the earliest timer, unless another M waits for an earlier
     // one, or the timer is already due and no P is free: then the Ms that
     // hold the Ps run it as they schedule, and waking for it could only find
@@ -242,7 +263,16 @@ inline bool stop_m(M* m, std::int64_t until) {
     } else {
       until = 0;
     }
+    // One idle M waits in the network poller instead of its futex, when
+    // goroutines wait on file descriptors (netpoll.hpp). It is not on midle:
+    // start_m hands it a P only when no other idle M is left.
+    poll = netpoll_claim_locked(rt, m, until);
+    if (!poll) {
+      rt->midle.push_back(m);
+      suspect_deadlock = deadlock_suspected_locked(rt);  // the last M to go idle may find everyone asleep
+    }
   }
+  if (poll) return netpoll_block(m, until);
   if (suspect_deadlock) check_dead(rt);
   if (until != 0) {
     m->parker.park_until(until);
@@ -316,6 +346,7 @@ inline void m_main(M* m) {
 // Go: startm / newm.
 inline void start_m(Runtime* rt, P* p, bool spinning) {
   M* nm = nullptr;
+  M* poller_m = nullptr;
   bool fresh = false;
   {
     SpinGuard guard(rt->lock);
@@ -328,6 +359,12 @@ inline void start_m(Runtime* rt, P* p, bool spinning) {
     if (!rt->midle.empty()) {
       nm = rt->midle.back();
       rt->midle.pop_back();
+    } else if (rt->poller != nullptr && rt->poller->nextp == nullptr) {
+      // The only idle M blocks in the network poller: break it out and
+      // hand it the P rather than start a thread (netpoll_block takes it).
+      rt->poller->nextp = p;
+      rt->poller->spinning = spinning;
+      poller_m = rt->poller;
     } else {
       if (rt->nm_live >= rt->opts.max_threads) {
         std::fprintf(stderr, "runtime: program exceeds %d-thread limit\n", rt->opts.max_threads);
@@ -340,8 +377,14 @@ inline void start_m(Runtime* rt, P* p, bool spinning) {
       ++rt->nm_live;
       fresh = true;
     }
-    nm->nextp = p;
-    nm->spinning = spinning;
+    if (poller_m == nullptr) {
+      nm->nextp = p;
+      nm->spinning = spinning;
+    }
+  }
+  if (poller_m != nullptr) {
+    netpoll_break(rt);
+    return;
   }
   if (!fresh) {
     nm->parker.unpark();
@@ -405,6 +448,7 @@ inline void Runtime::shutdown() {
     for (auto& m : allm) ms.push_back(m.get());
   }
   for (M* m : ms) m->parker.unpark();
+  netpoll_break(this);  // the M blocked in the poller, if any
   {
     std::lock_guard<std::mutex> spawn_guard(spawn_mu);  // no thread is being created
     for (M* m : ms)
@@ -414,6 +458,10 @@ inline void Runtime::shutdown() {
   // they hold (a ChanTimer's self-reference), and a later stop() finds them
   // not armed instead of locking a freed P.
   for (auto& p : allp) discard_timers(p.get());
+  // Descriptors still registered keep the poller's epoll instance open (for
+  // their EPOLL_CTL_DEL); a goroutine of another runtime may take them over.
+  if (Netpoll* np = netpoll.load(std::memory_order_acquire)) np->alive.store(false, std::memory_order_release);
+  netpoll_owner.reset();
   sanitizer_destroy_fiber(tsan_spawner);
   state->store(RuntimeState::stopped, std::memory_order_release);
 }

@@ -8,7 +8,9 @@
 //   diagnostics.hpp  goroutine snapshots and dump, deadlock check, crash reports
 //   timers.hpp       per-P timers: arm, stop, run
 //   switch.hpp       the goroutine switch, park/ready/yield, spawn and exit
+//   bubble.hpp       synctest bubbles: fake clocks, durable blocking
 //   processor.hpp    the schedule loop and the Ms' lifecycle — the heart
+//   netpoll.hpp      the network poller: goroutines parked on file descriptors
 //   monitor.hpp      the monitor thread (sysmon) and goro::blocking
 // The schedule loop is reached from below through one forward declaration,
 // wakep (a scheduler has to be able to wake itself up): code that uses
@@ -36,6 +38,7 @@
 #include "spinlock.hpp"
 #include "stack.hpp"
 #include "timer_heap.hpp"
+#include "trace.hpp"
 
 namespace goro::detail {
 
@@ -87,6 +90,45 @@ struct P {
 
   std::vector<Stack> stack_cache;
   std::uint64_t goid_next = 0, goid_end = 0;
+
+  // goro::metrics counters. Written only by the M holding this P (a relaxed
+  // load and store: no locked instruction), read racily by metrics();
+  // timers_fired by any M running this P's timers (fetch_add).
+  struct Counters {
+    std::atomic<std::uint64_t> created{0}, parks{0}, readies{0}, yields{0}, steals{0}, timers_fired{0};
+    static void bump(std::atomic<std::uint64_t>& c) noexcept {
+      c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+  } counters;
+};
+
+// The scheduler-latency histogram (Go: /sched/latencies:seconds): time from
+// a goroutine being readied (or yielding) to its running, sampled at one
+// in 64 per P. Buckets: 4 per power of two of nanoseconds. Atomics, relaxed: counts.
+struct LatencyHistogram {
+  static constexpr int buckets = 4 * 48;
+  std::atomic<std::uint64_t> count[buckets] = {};
+  std::atomic<std::int64_t> max{0};
+  static int bucket(std::int64_t ns) noexcept {
+    if (ns < 4) return ns < 0 ? 0 : static_cast<int>(ns);
+    const int log = 63 - __builtin_clzll(static_cast<unsigned long long>(ns));
+    const int sub = static_cast<int>((ns >> (log - 2)) & 3);
+    const int b = 4 * (log - 1) + sub;
+    return b < buckets ? b : buckets - 1;
+  }
+  // The largest value in bucket b.
+  static std::int64_t upper(int b) noexcept {
+    if (b < 4) return b;
+    const int log = b / 4 + 1;
+    const int sub = b % 4;
+    return (std::int64_t{4 + sub + 1} << (log - 2)) - 1;
+  }
+  void record(std::int64_t ns) noexcept {
+    count[bucket(ns)].fetch_add(1, std::memory_order_relaxed);
+    std::int64_t m = max.load(std::memory_order_relaxed);
+    while (ns > m && !max.compare_exchange_weak(m, ns, std::memory_order_relaxed)) {
+    }
+  }
 };
 
 // The monitor thread's state (Go: sysmon's variables). Its loop is in
@@ -130,6 +172,8 @@ struct Monitor {
   }
 };
 
+struct Netpoll;  // netpoll.hpp
+
 // Where a runtime is in its life. Shared (Runtime::state) with what may
 // outlive the runtime and would use it (goro::Timer), so misuse is reported.
 enum class RuntimeState : std::uint8_t {
@@ -148,6 +192,10 @@ enum class RuntimeState : std::uint8_t {
 // - nmspinning: number of Ms with spinning == true.
 // - live: goroutines created and not yet finished.
 // - state: advanced only by shutdown(); Ms read it under `lock`.
+// - netpoll: null until the first goroutine waits on a file descriptor,
+//   then set once (netpoll.hpp); netpoll_owner keeps it alive. poller: the
+//   one M blocked in the netpoller, under `lock`; lastpoll is 0 exactly
+//   while there is one (Go: sched.lastpoll).
 // Lock order: rt->lock may be taken with no other goro lock held, except a
 // P's timer_lock is never held while taking it (and vice versa).
 struct Runtime {
@@ -160,6 +208,7 @@ struct Runtime {
   // Idempotent. (processor.hpp)
   void shutdown();
 
+  // Memory ordering: acquire pairs with shutdown's release stores.
   RuntimeState current_state() const noexcept { return state->load(std::memory_order_acquire); }
 
   Options opts;
@@ -188,6 +237,10 @@ struct Runtime {
   std::uint64_t rand_seed = 0;
   std::atomic<std::int64_t> live{0};
   std::atomic<std::uint64_t> goid_gen{0};
+  // goro::metrics counters not kept per P: goroutines started and made
+  // runnable from plain threads. Relaxed: counts.
+  std::atomic<std::uint64_t> created_no_p{0}, readies_no_p{0};
+  LatencyHistogram sched_latency;
   std::atomic<Parker*> closer{nullptr};  // the destructor, waiting for live == 0
   std::shared_ptr<std::atomic<RuntimeState>> state =
       std::make_shared<std::atomic<RuntimeState>>(RuntimeState::running);
@@ -204,11 +257,24 @@ struct Runtime {
   std::mutex spawn_mu;
 
   Monitor monitor;
+
+  // The network poller (netpoll.hpp). Go: the netpoll* globals and
+  // sched.lastpoll. netpoll_waiters counts goroutines parked on a file
+  // descriptor (Go: netpollWaiters): they are not a deadlock.
+  std::atomic<Netpoll*> netpoll{nullptr};
+  std::shared_ptr<Netpoll> netpoll_owner;  // set with netpoll, under spawn_mu
+  std::atomic<int> netpoll_waiters{0};
+  std::atomic<std::int64_t> lastpoll{1};
+  M* poller GORO_GUARDED_BY(lock) = nullptr;
 };
 
 // Defined in processor.hpp: adds an M to run Gs if a P is idle and no M is
 // looking for work (Go: wakep).
 inline void wakep(Runtime* rt);
+
+// Defined in netpoll.hpp: interrupts the M blocked in the netpoller (Go:
+// netpollBreak), e.g. when a timer is set earlier than it waits for.
+inline void netpoll_break(Runtime* rt);
 
 // ---------------------------------------------------------------------------
 // Global run queue (under rt->lock). Go: globrunqput / globrunqget.
@@ -223,6 +289,7 @@ inline void global_put_locked(Runtime* rt, G* g) GORO_REQUIRES(rt->lock) {
 
 inline G* global_pop_locked(Runtime* rt) GORO_REQUIRES(rt->lock) {
   G* g = rt->global_runq.pop_front();
+  // Memory ordering: release, as in global_put_locked.
   rt->global_runq_size.store(static_cast<std::uint32_t>(rt->global_runq.size()), std::memory_order_release);
   return g;
 }
@@ -230,7 +297,7 @@ inline G* global_pop_locked(Runtime* rt) GORO_REQUIRES(rt->lock) {
 // Takes a fair share of the global queue into p's local queue; returns one
 // G to run. max == 1 takes just one (the every-61-ticks fairness check).
 inline G* global_get_locked(Runtime* rt, P* p, std::uint32_t max) GORO_REQUIRES(rt->lock) {
-  const std::uint32_t size = rt->global_runq_size.load(std::memory_order_relaxed);
+  const std::uint32_t size = rt->global_runq_size.load(std::memory_order_relaxed);  // relaxed: under rt->lock
   if (size == 0) return nullptr;
   std::uint32_t n = size / static_cast<std::uint32_t>(rt->nprocs) + 1;
   if (n > size) n = size;
@@ -253,6 +320,10 @@ inline G* global_get_locked(Runtime* rt, P* p, std::uint32_t max) GORO_REQUIRES(
 // Idle Ps (under rt->lock). Go: pidleput / pidleget.
 
 inline void pidle_put_locked(Runtime* rt, P* p) GORO_REQUIRES(rt->lock) {
+  if (tracing()) trace_proc_stop(rt, p);
+  // Memory ordering: relaxed — status is read unlocked only as a hint
+  // (steal_work's patience, the monitor's retake); the P itself is handed
+  // over under rt->lock.
   p->status.store(PStatus::idle, std::memory_order_relaxed);
   p->m = nullptr;
   p->idle_link = rt->pidle;
@@ -267,7 +338,7 @@ inline P* pidle_get_locked(Runtime* rt) GORO_REQUIRES(rt->lock) {
   if (p) {
     rt->pidle = p->idle_link;
     p->idle_link = nullptr;
-    rt->npidle.fetch_sub(1, std::memory_order_seq_cst);
+    rt->npidle.fetch_sub(1, std::memory_order_seq_cst);  // seq_cst: as in pidle_put_locked
   }
   return p;
 }
@@ -277,6 +348,7 @@ inline void acquire_p(M* m, P* p) {
   m->p = p;
   p->m = m;
   p->status.store(PStatus::running, std::memory_order_relaxed);
+  if (tracing()) trace_proc_start(m, p);
 }
 
 // ---------------------------------------------------------------------------

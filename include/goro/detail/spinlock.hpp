@@ -26,6 +26,8 @@ class GORO_CAPABILITY("mutex") Spinlock {
   }
 
   bool try_lock() noexcept GORO_TRY_ACQUIRE(true) {
+    // Memory ordering: relaxed peek (it only avoids a write); the exchange
+    // acquires, as in lock().
     return !locked_.load(std::memory_order_relaxed) &&
            !locked_.exchange(true, std::memory_order_acquire);
   }
@@ -39,6 +41,8 @@ class GORO_CAPABILITY("mutex") Spinlock {
   GORO_NOINLINE void lock_slow() noexcept {
     for (unsigned spins = 0;; ++spins) {
       // Test before test-and-set: spin on a shared read, not on writes.
+      // Memory ordering: relaxed — it only says when to try; the exchange
+      // below acquires.
       while (locked_.load(std::memory_order_relaxed)) {
         if (spins++ < 64) {
           cpu_relax();

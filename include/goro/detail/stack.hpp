@@ -210,6 +210,9 @@ class StackPool {
   // writable byte of a slab is stack, so a fault there is a hit on a guard
   // page: a goroutine overflowed its stack.
   bool in_slab(const void* addr) const noexcept {
+    // Memory ordering: acquire pairs with new_slab_locked's release of the
+    // count, which makes the first n addresses (stored relaxed before it)
+    // visible: the handler takes no lock.
     const std::size_t n = published_.load(std::memory_order_acquire);
     const char* a = static_cast<const char*>(addr);
     for (std::size_t i = 0; i < n && i < max_published; ++i) {
@@ -226,6 +229,20 @@ class StackPool {
   // goroutine.
   static bool canary_intact(const Stack& s) noexcept {
     return s.guarded || *reinterpret_cast<const volatile std::uint64_t*>(s.base) == 0;
+  }
+
+  // Address space reserved for stacks, and how much of it is resident
+  // (mincore: committed pages in memory), for goro::metrics.
+  void memory(std::size_t* reserved, std::size_t* resident) {
+    std::lock_guard<std::mutex> g(mu_);
+    *reserved = *resident = 0;
+    std::vector<unsigned char> vec;
+    for (const Slab& s : slabs_) {
+      *reserved += s.bytes;
+      vec.resize((s.bytes + page_ - 1) / page_);
+      if (::mincore(s.mem, s.bytes, vec.data()) != 0) continue;
+      for (unsigned char v : vec) *resident += (v & 1) ? page_ : 0;
+    }
   }
 
   // Free stacks in the pool that may hold committed pages (tests, metrics).
@@ -307,6 +324,8 @@ class StackPool {
 #endif
     slabs_.push_back(slab);  // reserved above: cannot throw
     if (slabs_.size() <= max_published) {
+      // Memory ordering: relaxed address, then release count (in_slab's
+      // acquire load of the count makes the address visible).
       published_mem_[slabs_.size() - 1].store(m, std::memory_order_relaxed);
       published_.store(slabs_.size(), std::memory_order_release);
     }

@@ -34,13 +34,40 @@
 namespace goro::detail {
 
 // ---------------------------------------------------------------------------
+// synctest bubbles (bubble.hpp, included by processor.hpp). A goroutine of a
+// bubble has G::bubble set; only such goroutines reach these hooks, so
+// outside bubbles each costs one null check. Each calls an out-of-line
+// function, so that the switch path they sit in stays as small as it was.
+
+inline void bubble_spawned(Bubble* b);  // a goroutine was started in b
+inline void bubble_ready(G* g);         // g is being made runnable
+inline void bubble_park(M* m, G* g);    // do_pending's park, with the bubble's counts
+inline void bubble_exited(G* g);        // g has finished
+
+// ---------------------------------------------------------------------------
 // Making Gs runnable. Go: runqput / ready.
 
 inline void runq_put(Runtime* rt, P* p, G* g, bool next) {
-  p->runq.put(g, next, [rt](G** batch, std::uint32_t n) {
-    SpinGuard guard(rt->lock);
-    for (std::uint32_t i = 0; i < n; ++i) global_put_locked(rt, batch[i]);
-  });
+  p->runq.put(
+      g, next,
+      [rt](G** batch, std::uint32_t n) {
+        SpinGuard guard(rt->lock);
+        for (std::uint32_t i = 0; i < n; ++i) global_put_locked(rt, batch[i]);
+      },
+      rt->nprocs == 1);
+}
+
+// goro::metrics: counts a ready (or a yield) on p and samples one in 64 for
+// the scheduler-latency histogram (switch_prepare records it).
+GORO_ALWAYS_INLINE void count_runnable(std::atomic<std::uint64_t>& counter, G* g) noexcept {
+  const std::uint64_t n = counter.load(std::memory_order_relaxed) + 1;
+  counter.store(n, std::memory_order_relaxed);
+  if (GORO_UNLIKELY((n & 63) == 0)) g->ready_at = nanotime();
+}
+
+GORO_NOINLINE inline void record_sched_latency(Runtime* rt, G* g) noexcept {
+  rt->sched_latency.record(nanotime() - g->ready_at);
+  g->ready_at = 0;
 }
 
 // Makes a parked G runnable. From a goroutine (or M) of the same runtime it
@@ -48,14 +75,21 @@ inline void runq_put(Runtime* rt, P* p, G* g, bool next) {
 // plain thread it goes to the global queue.
 inline void ready(G* g) {
   TsanIgnore tsan_ignore;  // runtime internals (see sanitizer.hpp)
+  if (GORO_UNLIKELY(g->bubble != nullptr)) bubble_ready(g);
+  if (tracing()) trace_go_unblock(g);
   Runtime* rt = g->rt;
   // Memory ordering: the run queue's release publishes the G; status is
   // informational (dump, deadlock check).
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
   M* m = current_m();
   if (m && m->rt == rt && m->p) {
+    count_runnable(m->p->counters.readies, g);
     runq_put(rt, m->p, g, !chaos(rt, 2));
+    // With one P, which we hold, no P is idle: wakep would only pay its
+    // fence to find that out (measured: ~10% of a channel round trip).
+    if (rt->nprocs == 1) return;
   } else {
+    rt->readies_no_p.fetch_add(1, std::memory_order_relaxed);
     SpinGuard guard(rt->lock);
     global_put_locked(rt, g);
   }
@@ -79,7 +113,10 @@ inline void start_slice(P* p) noexcept {
 }
 
 // The next G to run from p's own queue (runnext, else the ring), or null.
-inline G* runq_next(Runtime* rt, P* p) {
+// runq_next, next_local and do_pending are always inlined: each is on every
+// switch, and a call there cost a prologue and epilogue as long as its body
+// (see yield_current for the figures).
+GORO_ALWAYS_INLINE G* runq_next(Runtime* rt, P* p) {
   const bool sole = rt->nprocs == 1;
   bool inherit;
   G* g = p->runq.get(&inherit, sole);
@@ -113,7 +150,7 @@ inline G* runq_next(Runtime* rt, P* p) {
 // After a switch: does the work the previous context left in m->pending
 // (see M::pending), `from` being its saved fiber. Returns false if nothing
 // was pending (the switch came from the scheduling loop).
-inline bool do_pending(M* m, Fiber&& from) {
+GORO_ALWAYS_INLINE bool do_pending(M* m, Fiber&& from) {
   G* prev = m->prev;
   const Pending pending = m->pending;
   m->prev = nullptr;
@@ -143,6 +180,10 @@ inline bool do_pending(M* m, Fiber&& from) {
     }
     case Pending::park: {
       prev->ctx = std::move(from);
+      if (GORO_UNLIKELY(prev->bubble != nullptr)) {
+        bubble_park(m, prev);
+        return true;
+      }
       // Runtime-internal here: the parked goroutine already released the
       // lock's synchronization for TSan before it switched (Waiter::block).
       if (!m->unlockf(prev, m->unlock_arg)) ready(prev);
@@ -174,6 +215,8 @@ GORO_ALWAYS_INLINE void switch_prepare(M* m, G* from, G* to) {
   // Memory ordering: relaxed — status is informational here; the fiber
   // itself is published to other Ms by the run queues.
   if (to) to->status.store(GStatus::running, std::memory_order_relaxed);
+  if (to && tracing()) trace_go_start(m, to);
+  if (to && GORO_UNLIKELY(to->ready_at != 0)) record_sched_latency(m->rt, to);
   m->set_curg(to);
   eh_switch(m, from ? from->eh : m->g0_eh, to ? to->eh : m->g0_eh);
 }
@@ -209,6 +252,17 @@ inline void switch_away(M* m, G* from, G* to) {
   after_switch(switch_jump(m, from, to));
 }
 
+// Runs p's due timers from a goroutine's stack (next_local). The timers are
+// not the goroutine's doing: they run as if on the scheduling stack (Go:
+// checkTimers on g0), so that nothing they start or wake is taken for an act
+// of the goroutine (or of its synctest bubble).
+GORO_NOINLINE inline void check_timers_on_g(M* m, P* p, std::int64_t now) {
+  G* cur = m->curg();
+  m->curg_.store(nullptr, std::memory_order_relaxed);
+  check_timers(p, now);
+  m->curg_.store(cur, std::memory_order_relaxed);
+}
+
 // Picks the next G for a goroutine that is giving up its P, without leaving
 // the goroutine's stack: runnext or the local queue. Returns null when the
 // scheduling loop must decide (queue empty, or it is time to look at the
@@ -216,7 +270,7 @@ inline void switch_away(M* m, G* from, G* to) {
 // still hold the lock that a due timer's fire needs (the channel it waits on,
 // released by unlockf only after the switch), so due timers send it through
 // the scheduling loop, which runs them after the switch.
-inline G* next_local(M* m, bool run_timers = true) {
+GORO_ALWAYS_INLINE G* next_local(M* m, bool run_timers = true) {
   P* p = m->p;
   // Memory ordering: relaxed — a peek; check_timers re-reads with acquire.
   const std::int64_t t0 = p->timer0_when.load(std::memory_order_relaxed);
@@ -224,7 +278,7 @@ inline G* next_local(M* m, bool run_timers = true) {
     const std::int64_t now = nanotime();
     if (t0 <= now) {
       if (!run_timers) return nullptr;
-      check_timers(p, now);
+      check_timers_on_g(m, p, now);
     }
   }
   // Every 61st slice looks at the global queue first (find_runnable does).
@@ -236,20 +290,53 @@ inline G* next_local(M* m, bool run_timers = true) {
 // Parks the running goroutine (Go: gopark). unlockf(g, arg) runs once g's
 // context is saved; it typically releases the lock that protects the wait
 // queue g was put on. If it returns false, g is made runnable again.
-inline void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
-  M* m = current_m();
+//
+// Split as yield is (see yield_current, below): park_begin and
+// switch_resumed are out of line, and the jump between them is inlined
+// into park's caller — Waiter::block is always inlined too, so a channel
+// operation, a semaphore acquire or a Cond wait jumps in its own frame and,
+// once resumed, has no frames of the switch machinery to return through
+// (each such `ret` after a switch is a return-stack misprediction).
+//
+// park_begin: the bookkeeping; returns the goroutine to switch to (null:
+// the scheduling context).
+GORO_NOINLINE inline G* park_begin(M* m, G* g, bool (*unlockf)(G*, void*), void* arg,
+                                   WaitReason reason) {
+#if GORO_TSAN
+  // A bubble's goroutines blocking happen before goro::testing::wait
+  // returns and before the bubble's clock moves (Go: racereleasemergeg).
+  if (Bubble* b = g->bubble) tsan_release(b);
+#endif
+  // Runtime internals (see sanitizer.hpp); this fiber resumes inside them
+  // (switch_resumed ends the region).
   tsan_leave(&m->tsan_token);
-  tsan_ignore_begin();  // runtime internals (see sanitizer.hpp); ended when we resume
-  G* g = m->curg();
+  tsan_ignore_begin();
   // Memory ordering: relaxed — informational (dump, deadlock check).
   g->wait_reason.store(reason, std::memory_order_relaxed);
   g->wait_since.store(coarse_nanotime(), std::memory_order_relaxed);
   g->status.store(GStatus::waiting, std::memory_order_relaxed);
+  if (tracing()) trace_go_block(m, g, reason);
+  if (m->p) P::Counters::bump(m->p->counters.parks);
   m->pending = Pending::park;
   m->unlockf = unlockf;
   m->unlock_arg = arg;
-  switch_away(m, g, next_local(m, false));
-  tsan_resume(&current_m()->tsan_token);  // ends the region begun above, in this fiber
+  G* next = next_local(m, false);
+  switch_prepare(m, g, next);
+  return next;
+}
+
+// Back in a goroutine that parked or yielded, on whichever M resumed it:
+// finishes the switch and ends the ignored region its *_begin started.
+GORO_NOINLINE inline void switch_resumed(Fiber&& from) {
+  after_switch(std::move(from));
+  tsan_resume(&current_m()->tsan_token);
+}
+
+GORO_ALWAYS_INLINE void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
+  M* m = current_m();
+  G* g = m->curg();
+  G* next = park_begin(m, g, unlockf, arg, reason);
+  switch_resumed(switch_jump(m, g, next));
 }
 
 // The running G yields its P (goro::yield). Go: Gosched.
@@ -261,13 +348,15 @@ inline void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
 // an inlined jump there are only balanced call/ret pairs, and a loop of
 // yields mispredicts nothing. Measured (switch benchmark, Intel Xeon VM):
 // 21 ns per switch with the jump out of line, 9 ns inlined; a raw
-// boost::context switch is 4 ns.
+// boost::context switch is 4 ns. Instructions per yield switch (callgrind,
+// procs 1): 236, of which jump_fcontext 24; 176 once runq_next, next_local
+// and do_pending were inlined (they were three more calls per switch).
 //
 // yield_begin: picks the goroutine to switch to and prepares the switch, or
 // returns null (nothing else to run; g carries on).
 GORO_NOINLINE inline G* yield_begin(M* m, G* g) {
   // Runtime internals (see sanitizer.hpp); this fiber resumes inside them
-  // (yield_end ends the region).
+  // (switch_resumed ends the region).
   tsan_leave(&m->tsan_token);
   tsan_ignore_begin();
   G* next = next_local(m);
@@ -287,20 +376,17 @@ GORO_NOINLINE inline G* yield_begin(M* m, G* g) {
     start_slice(m->p);
   }
   g->status.store(GStatus::runnable, std::memory_order_relaxed);
+  if (tracing()) trace_go_stop(m, g);
+  count_runnable(m->p->counters.yields, g);
   m->pending = Pending::requeue;
   switch_prepare(m, g, next);
   return next;
 }
 
-// yield_end: back in g, on whichever M resumed it.
-GORO_NOINLINE inline void yield_end(Fiber&& from) {
-  after_switch(std::move(from));
-  tsan_resume(&current_m()->tsan_token);
-}
-
+// Then switch_resumed (above): back in g, on whichever M resumed it.
 GORO_ALWAYS_INLINE void yield_current(M* m) {
   G* g = m->curg();
-  if (G* next = yield_begin(m, g)) yield_end(switch_jump(m, g, next));
+  if (G* next = yield_begin(m, g)) switch_resumed(switch_jump(m, g, next));
 }
 
 inline void yield_current() { yield_current(current_m()); }
@@ -339,6 +425,7 @@ inline void goroutine_entry(Fiber from) noexcept {
     tsan_acquire(g);  // Go: the go statement happens before the goroutine starts
     run_body(g);
     tsan_release(&g->rt->live);  // ... and its end before ~Scheduler returns
+    if (g->bubble) tsan_release(g->bubble);  // ... and before its synctest returns
     // The next goroutine to get this stack (which acquires g when it starts)
     // must not see our frames' accesses as racing with its own. The cost: a
     // finished goroutine is ordered before the one that reuses its stack.
@@ -351,6 +438,7 @@ inline void goroutine_entry(Fiber from) noexcept {
     // Memory ordering: release — a dump that reads `dead` (acquire) sees
     // the goroutine's last writes to its G.
     g->status.store(GStatus::dead, std::memory_order_release);
+    if (GORO_UNLIKELY(g->bubble != nullptr)) bubble_exited(g);
     // Memory ordering: seq_cst — pairs with Runtime::shutdown, which stores
     // `closer` and then reads `live`: either it sees live == 0 or we see
     // its closer (store–load on both sides). The destructor that sees
@@ -358,6 +446,7 @@ inline void goroutine_entry(Fiber from) noexcept {
     if (rt->live.fetch_sub(1, std::memory_order_seq_cst) == 1) {
       if (Parker* c = rt->closer.load(std::memory_order_seq_cst)) c->unpark();
     }
+    if (tracing()) trace_go_destroy(m, g);
     m->pending = Pending::exited;
     G* next = next_local(m);
     switch_prepare(m, g, next);
@@ -365,11 +454,12 @@ inline void goroutine_entry(Fiber from) noexcept {
   }
 }
 
-// Creates a G running f. Does not make it runnable. Throws std::bad_alloc
-// when no stack can be had, or what moving f throws; then nothing is left
-// behind (the stack goes back, no id is taken, nothing is counted).
+// Creates a G running f, a member of `bubble` if not null. Does not make it
+// runnable. Throws std::bad_alloc when no stack can be had, or what moving f
+// throws; then nothing is left behind (the stack goes back, no id is taken,
+// nothing is counted, the bubble is not told).
 template <class F>
-G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main) {
+G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main, Bubble* bubble = nullptr) {
   using Fn = std::decay_t<F>;
   Stack s = get_stack(rt, p);  // may throw std::bad_alloc
   // The G lives at the very top of its stack (built with the slab).
@@ -393,6 +483,7 @@ G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main) {
     g->ctx = Fiber::create<&goroutine_entry>(s.base + size, size);
   }
   g->rt = rt;
+  g->bubble = bubble;
   g->stack = s;
   g->set_created(loc);
   g->id.store(new_goid(rt, p), std::memory_order_relaxed);
@@ -413,21 +504,28 @@ G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main) {
 }
 
 // Spawns f on rt. From one of rt's goroutines the new G goes to runnext
-// (Go: newproc); from elsewhere to the global queue. Throws std::bad_alloc
-// (no stack, or no room in the global queue) or what moving f throws, with
-// nothing half-done.
+// (Go: newproc); from elsewhere to the global queue. A goroutine started by
+// a goroutine of a synctest bubble joins the bubble (Go: newproc1). Throws
+// std::bad_alloc (no stack, or no room in the global queue) or what moving f
+// throws, with nothing half-done.
 template <class F>
 void spawn(Runtime* rt, F&& f, SourceLocation loc, bool is_main = false) {
   tsan_ignore_begin();  // runtime internals (see sanitizer.hpp)
   M* m = current_m();
   P* p = (m && m->rt == rt) ? m->p : nullptr;
+  G* parent = p ? m->curg() : nullptr;
+  Bubble* bubble = parent ? parent->bubble : nullptr;  // the global-queue path has none
   G* g;
   try {
-    g = new_g(rt, p, std::forward<F>(f), loc, is_main);
+    g = new_g(rt, p, std::forward<F>(f), loc, is_main, bubble);
   } catch (...) {
     tsan_ignore_end();
     throw;
   }
+  if (GORO_UNLIKELY(bubble != nullptr)) bubble_spawned(bubble);
+  if (tracing()) trace_go_create(m, g, parent);
+  if (p) P::Counters::bump(p->counters.created);
+  else rt->created_no_p.fetch_add(1, std::memory_order_relaxed);
   tsan_ignore_end();
   tsan_release(g);  // Go: the go statement happens before the goroutine starts
   TsanIgnore tsan_ignore;

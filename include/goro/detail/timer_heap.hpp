@@ -51,6 +51,7 @@ struct RuntimeTimer {
 class TimerHeap {
  public:
   bool empty() const noexcept { return heap_.empty(); }
+  std::size_t size() const noexcept { return heap_.size(); }
   std::int64_t earliest() const noexcept { return heap_.empty() ? 0 : heap_[0]->when; }
 
   void push(RuntimeTimer* t) {

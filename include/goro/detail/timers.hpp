@@ -50,8 +50,12 @@ inline int check_timers(P* p, std::int64_t now) {
       }
       update_timer0_locked(p);
     }
-    if (!t) return fired;
+    if (!t) {
+      if (fired > 0) p->counters.timers_fired.fetch_add(static_cast<std::uint64_t>(fired), std::memory_order_relaxed);
+      return fired;
+    }
     ++fired;
+    if (tracing()) trace_timer_fired(p);
     // No lock held: fire may ready goroutines or arm timers.
     if (t->period == 0) {
       t->fire(t);  // t may be gone once this returns
@@ -81,15 +85,21 @@ inline int check_timers(P* p, std::int64_t now) {
 // waiting for a later one, or an idle P's M. Go: wakeNetPoller.
 inline void timer_added(Runtime* rt, std::int64_t when) {
   M* wake = nullptr;
+  bool polling = false;  // the sleeper waits in the netpoller, not on its futex
   {
     SpinGuard g(rt->lock);
     if (rt->sleeper) {
       if (when < rt->sleeper_until) wake = rt->sleeper;
-    } else if (rt->npidle.load(std::memory_order_relaxed) == 0) {
+      polling = wake != nullptr && wake == rt->poller;
+    } else if (rt->npidle.load(std::memory_order_relaxed) == 0) {  // relaxed: rt->lock orders every change
       return;  // every P is busy: their Ms run due timers as they schedule
     }
   }
-  if (wake) {
+  if (polling) {
+    // Once out of the poller it looks at the timers again (stop_m), so a
+    // break that lands after it left is harmless. Go: wakeNetPoller.
+    netpoll_break(rt);
+  } else if (wake) {
     wake->parker.unpark();
   } else {
     wakep(rt);

@@ -74,8 +74,10 @@ struct Waiter {
 
 
   // Blocks the caller until wake(). `lock` is held on entry and released.
+  // Always inlined: a goroutine's switch then lands in the frame of the
+  // primitive that blocks (see park).
   template <class Lock>
-  void block(Lock& lock, WaitReason reason) GORO_RELEASE(lock) GORO_NO_TSA {
+  GORO_ALWAYS_INLINE void block(Lock& lock, WaitReason reason) GORO_RELEASE(lock) GORO_NO_TSA {
     if (g) {
       // For TSan the unlock is ours, done now: the real one runs on the
       // next context, inside the runtime's ignored region (see sanitizer.hpp).
@@ -172,9 +174,17 @@ class Sema {
     for (;;) {
       lock_.lock();
       // Memory ordering: seq_cst — release() increments count then reads
-      // nwait; we increment nwait then read count: one of us sees the other.
+      // nwait; we increment nwait then read count: one of us sees the other
+      // (a store-buffering pair: all four accesses must be seq_cst). The
+      // re-check's first load of count is seq_cst too: a relaxed one may
+      // read a count older than the release() that then reads nwait == 0,
+      // and both miss each other (a lost wake-up). x86 cannot do that after
+      // a locked add; arm64 can move a later load before an earlier
+      // store-release (LDAPR, or a plain LDR, past STLR).
       nwait_.fetch_add(1, std::memory_order_seq_cst);
-      if (take()) {
+      if (take(std::memory_order_seq_cst)) {
+        // Memory ordering: relaxed — under lock_ (a stale nonzero only
+        // sends a release() to take lock_ and find no waiter).
         nwait_.fetch_sub(1, std::memory_order_relaxed);
         lock_.unlock();
         return wait_for_releasers();
@@ -193,14 +203,17 @@ class Sema {
     // count_ below orders it before any acquire that takes our count.
     releasers_.fetch_add(1, std::memory_order_relaxed);
     count_.fetch_add(1, std::memory_order_seq_cst);
+    // Memory ordering: seq_cst — the other half of acquire()'s pair (above).
     if (nwait_.load(std::memory_order_seq_cst) == 0) return release_done();
     lock_.lock();
+    // Memory ordering: relaxed — under lock_, which every change of nwait_
+    // holds.
     if (nwait_.load(std::memory_order_relaxed) == 0) {
       lock_.unlock();
       return release_done();
     }
     Waiter* w = waiters_.pop_front();
-    if (w) nwait_.fetch_sub(1, std::memory_order_relaxed);
+    if (w) nwait_.fetch_sub(1, std::memory_order_relaxed);  // under lock_, as above
     lock_.unlock();
     if (!w) return release_done();
     if (handoff && take()) w->ticket = 1;
@@ -215,11 +228,14 @@ class Sema {
   }
 
  private:
-  // Go: cansemacquire.
-  bool take() noexcept {
-    std::uint32_t v = count_.load(std::memory_order_relaxed);
+  // Go: cansemacquire. `first`: the order of the first load of count —
+  // relaxed on the fast paths (a stale 0 only sends us to the slow path,
+  // which re-checks), seq_cst for acquire()'s re-check (see there).
+  bool take(std::memory_order first = std::memory_order_relaxed) noexcept {
+    std::uint32_t v = count_.load(first);
     while (v > 0) {
-      // Memory ordering: acquire pairs with release()'s increment.
+      // Memory ordering: acquire pairs with release()'s increment; failure
+      // relaxed: the value read only steers the next attempt.
       if (count_.compare_exchange_weak(v, v - 1, std::memory_order_acquire, std::memory_order_relaxed))
         return true;
     }
