@@ -471,8 +471,13 @@ TEST_CASE("reset and stop from several threads at once leave exactly one armed T
   goro::Scheduler s{goro::Options{.procs = 2}};
   goro::detail::Runtime* rt = s.runtime();
   std::optional<goro::Timer> t;
-  s.go([&] { t.emplace(1h); });
-  while (goro::detail::earliest_timer(rt) == 0) std::this_thread::yield();  // created and armed
+  std::atomic<bool> made{false};
+  s.go([&] {
+    t.emplace(1h);
+    made.store(true, std::memory_order_release);  // the threads below use t
+  });
+  while (!made.load(std::memory_order_acquire)) std::this_thread::yield();
+  REQUIRE(goro::detail::earliest_timer(rt) != 0);  // armed
   const int n = scaled(200'000);
   std::vector<std::thread> threads;
   std::atomic<int> stopped_active{0};

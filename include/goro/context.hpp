@@ -139,6 +139,10 @@ struct AfterFunc {
   // Go: afterFuncCtx.once. Set by the first of: ctx done (f starts) or
   // stop() (f is dropped); only that caller touches f afterwards.
   std::atomic<bool> claimed{false};
+  // Go: the after_func call happens before f runs. Released by after_func,
+  // acquired by f's goroutine, which may start after this registration is
+  // freed (a cancel frees it as soon as f is spawned).
+  TsanKey tsan_key;
 
   virtual ~AfterFunc() = default;
   virtual void start() = 0;          // spawns f's goroutine (consumes f)
@@ -159,11 +163,11 @@ struct AfterFuncOf final : AfterFunc {
       fatal("goro::after_func: the context is done but the Scheduler after_func was called on has been "
             "destroyed (f cannot run)");
     try {
-      // Go: the after_func call happens before f runs. The release is in
-      // after_func; this may run inside the runtime (a deadline's timer),
-      // where the spawn's own edge is invisible to ThreadSanitizer.
-      spawn(rt, [f = std::move(*fn), key = static_cast<void*>(this)]() mutable {
-        tsan_acquire(key);
+      // The edge from after_func (tsan_key): this may run inside the
+      // runtime (a deadline's timer), where the spawn's own edge is invisible
+      // to ThreadSanitizer.
+      spawn(rt, [f = std::move(*fn), key = tsan_key]() mutable {
+        key.acquire();
         f();
       }, loc);
     } catch (...) {
@@ -566,7 +570,7 @@ StopFunc after_func(const Context& ctx, F&& f, detail::SourceLocation loc = deta
   const auto& parent = detail::ContextAccess::node(ctx);
   detail::ContextNode* owner = parent ? parent->cancel_owner() : nullptr;
   if (owner) n->owner = owner->weak_from_this();
-  detail::tsan_release(n->after.get());  // acquired by f's goroutine (AfterFuncOf::start)
+  n->after->tsan_key.release();  // acquired by f's goroutine (AfterFuncOf::start)
   n->attach_to(owner);
   return detail::ContextAccess::make<StopFunc>(n);
 }

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <pthread.h>
 
 #include "config.hpp"
@@ -121,6 +122,25 @@ GORO_ALWAYS_INLINE void tsan_acquire([[maybe_unused]] void* addr) noexcept {
   __tsan_acquire(addr);
 #endif
 }
+
+// A synchronization address of its own, alive while any copy is: for an
+// edge whose two ends can outlive the object that links them. TSan forgets
+// what was released on an address once the memory there is freed, so a
+// release on an object that is freed before the acquire orders nothing.
+// Without TSan it is empty and both calls do nothing.
+class TsanKey {
+ public:
+#if GORO_TSAN
+  void release() const noexcept { __tsan_release(cell_.get()); }
+  void acquire() const noexcept { __tsan_acquire(cell_.get()); }
+
+ private:
+  std::shared_ptr<char> cell_ = std::make_shared<char>();
+#else
+  void release() const noexcept {}
+  void acquire() const noexcept {}
+#endif
+};
 
 // A context's identity for the sanitizers: its TSan fiber, the ASan fake
 // stack it saved while switched out, and its stack bounds.
