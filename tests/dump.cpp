@@ -6,9 +6,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -64,6 +66,119 @@ TEST_CASE("dump lists every live goroutine with its state and creation line") {
   to_recv.close();
   to_send.close();
   release.close();
+}
+
+namespace {
+
+int count_of(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (std::size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size()) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("dump starts with a metrics header whose counts are exact for a known program") {
+  const int procs = GENERATE(1, 2, 4, 8);
+  constexpr int receivers = 5, waiters = 2;
+  goro::Scheduler s{goro::Options{.procs = procs}};
+  goro::Chan<int> never(0);
+  goro::WaitGroup wg;
+  wg.add(1);
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  for (int i = 0; i < receivers; ++i) s.go([never] { never.recv(); });
+  for (int i = 0; i < waiters; ++i) s.go([&wg] { wg.wait(); });
+  s.go([&entered, released] {
+    goro::blocking([&] {
+      entered.set_value();  // goro counts this thread as in blocking by now
+      released.wait();
+    });
+  });
+  entered.get_future().wait();
+
+  // Wait until the list shows every goroutine parked; the header must then
+  // count exactly those (one snapshot feeds both).
+  std::string d;
+  const auto end = std::chrono::steady_clock::now() + 10s;
+  do {
+    d = dump_of(s);
+    if (count_of(d, "[chan receive, ") == receivers && count_of(d, "[sync.WaitGroup.Wait, ") == waiters &&
+        count_of(d, "[syscall, ") == 1)
+      break;
+    std::this_thread::yield();
+  } while (std::chrono::steady_clock::now() < end);
+  INFO(d);
+  REQUIRE(count_of(d, "[chan receive, ") == receivers);
+  CHECK(d.rfind("goroutines: 8 (0 running, 0 runnable, 7 waiting, 1 syscall)\n", 0) == 0);
+  CHECK(d.find("\nwaiting: 5 chan receive, 2 sync.WaitGroup.Wait\n") != std::string::npos);
+  CHECK(d.find("\nprocs: " + std::to_string(procs) + " (") != std::string::npos);
+  CHECK(d.find(" 1 in blocking, ") != std::string::npos);
+  CHECK(d.find("\nstacks: ") != std::string::npos);
+  // The header comes first, then a blank line, then the goroutines.
+  const std::size_t first_goroutine = d.find("goroutine ");
+  REQUIRE(first_goroutine != std::string::npos);
+  CHECK(d.find("\n\ngoroutine ") + 2 == first_goroutine);
+  CHECK(d.find("waiting: ") < first_goroutine);
+
+  never.close();
+  wg.done();
+  release.set_value();
+}
+
+TEST_CASE("the dump header lists the most common wait reasons first, five at most") {
+  const int procs = GENERATE(1, 2, 4, 8);
+  goro::Scheduler s{goro::Options{.procs = procs}};
+  goro::Chan<int> never(0);
+  goro::Chan<int> full(1);
+  full.send(0);
+  goro::WaitGroup wg;
+  wg.add(1);
+  goro::Semaphore sem(1);
+  REQUIRE(sem.try_acquire(1));
+  goro::Mutex mu;
+  goro::Chan<int> locked(1);
+  // One goroutine holds the mutex (parked on a receive), two wait for it.
+  s.go([&mu, never, locked] {
+    mu.lock();
+    locked.send(1);
+    never.recv();
+    mu.unlock();
+  });
+  locked.recv();
+  for (int i = 0; i < 2; ++i) s.go([&mu] { mu.lock(); mu.unlock(); });
+  for (int i = 0; i < 3; ++i) s.go([never] { never.recv(); });  // 4 in chan receive, with the holder
+  for (int i = 0; i < 3; ++i) s.go([full] { try { full.send(1); } catch (const goro::channel_error&) {} });
+  s.go([&wg] { wg.wait(); });
+  s.go([never] { goro::select(goro::on_recv(never), goro::on_recv(goro::Chan<int>{})); });
+  s.go([&sem] { sem.acquire(1); sem.release(1); });
+  const std::vector<std::pair<std::string, int>> parked = {
+      {"[chan receive, ", 4}, {"[chan send, ", 3}, {"[sync.Mutex.Lock, ", 2},
+      {"[select, ", 1},       {"[semacquire, ", 1}, {"[sync.WaitGroup.Wait, ", 1}};
+
+  std::string d;
+  auto all_parked = [&] {
+    for (const auto& [reason, n] : parked)
+      if (count_of(d, reason) != n) return false;
+    return true;
+  };
+  const auto end = std::chrono::steady_clock::now() + 10s;
+  do {
+    d = dump_of(s);
+    if (all_parked()) break;
+    std::this_thread::yield();
+  } while (std::chrono::steady_clock::now() < end);
+  INFO(d);
+  REQUIRE(all_parked());
+  CHECK(d.rfind("goroutines: 12 (0 running, 0 runnable, 12 waiting, 0 syscall)\n", 0) == 0);
+  // Six reasons: the five most common, by count, ties in name order.
+  CHECK(d.find("\nwaiting: 4 chan receive, 3 chan send, 2 sync.Mutex.Lock, 1 select, 1 semacquire, 1 more\n") !=
+        std::string::npos);
+
+  never.close();
+  full.close();
+  wg.done();
+  sem.release(1);
 }
 
 TEST_CASE("the leak checker reports a goroutine left blocked, with its dump") {

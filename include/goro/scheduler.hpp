@@ -317,3 +317,7 @@ auto run(const Options& options, F&& fn, detail::SourceLocation loc = detail::So
 }
 
 }  // namespace goro
+
+// The dump's metrics header (declared in detail/diagnostics.hpp, used by the
+// SIGQUIT dump) is defined with goro::metrics, which needs the Scheduler.
+#include "metrics.hpp"

@@ -38,7 +38,7 @@ int main() {
     goro::dump(os, s);
     std::string text = os.str();
     std::size_t parked = 0;
-    for (std::size_t at = 0; (at = text.find("chan receive", at)) != std::string::npos; ++at) ++parked;
+    for (std::size_t at = 0; (at = text.find("[chan receive", at)) != std::string::npos; ++at) ++parked;
     if (parked == 4) break;
     std::this_thread::yield();
   }

@@ -100,6 +100,23 @@ inline void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs) {
   }
 }
 
+// The metrics header of a dump (goroutines by state and wait reason, Ps,
+// threads, timers, stack memory, scheduler latency), written before the
+// goroutines gs it counts. Defined in metrics.hpp, which scheduler.hpp
+// includes at its end (it needs the Scheduler). It takes the scheduler's
+// spinlocks and allocates: goro::dump and the SIGQUIT dumper thread write
+// it; the one-goroutine fatal report and the stack-overflow handler, which
+// may run with any lock held, do not.
+inline void write_metrics_header(std::ostream& os, Runtime* rt, const std::vector<GoroutineInfo>& gs);
+
+// goro::dump's text: the metrics header, a blank line, the goroutines.
+inline void write_full_dump(std::ostream& os, Runtime* rt) {
+  const std::vector<GoroutineInfo> gs = snapshot(rt);
+  write_metrics_header(os, rt, gs);
+  os << '\n';
+  write_dump(os, gs);
+}
+
 // ---------------------------------------------------------------------------
 // Fatal errors (fatal.hpp): the goroutine that made the error.
 
@@ -314,8 +331,12 @@ inline void sigquit_dump_loop(int read_fd) {
     std::lock_guard<std::mutex> guard(h.dump_mu);
     for (auto& slot : h.runtimes) {
       if (Runtime* rt = slot.load(std::memory_order_acquire)) {  // acquire: as in on_fault
+        // This thread holds no runtime lock (it only waits on the pipe), so
+        // it may wait for the spinlocks the metrics header takes: the thread
+        // the signal landed on returns from the handler and lets them go.
         std::ostringstream os;
-        write_dump(os, snapshot(rt));
+        if (out.size() > std::strlen("SIGQUIT: quit\n\n")) os << '\n';  // between runtimes
+        write_full_dump(os, rt);
         out += os.str();
       }
     }
