@@ -1,9 +1,13 @@
 // expect: SIGQUIT: quit
+// expect: ^goroutines: 1 \(0 running, 0 runnable, 1 waiting, 0 syscall\)$
+// expect: ^waiting: 1 chan receive$
+// expect: ^procs: 2 \(
 // expect: goroutine [0-9]+ \[chan receive, .*\]:
-// expect: created at .*sigquit_dump.cpp:20
+// expect: created at .*sigquit_dump.cpp:24
 // exit: 2
 // sanitize: none
-// Options::dump_on_sigquit: Ctrl-\ prints every goroutine and exits 2, like Go.
+// Options::dump_on_sigquit: Ctrl-\ prints the metrics header and every
+// goroutine, and exits 2, like Go.
 #include <goro/goro.hpp>
 
 #include <signal.h>
@@ -22,7 +26,7 @@ int main() {
   for (;;) {
     std::ostringstream os;
     goro::dump(os, s);
-    if (os.str().find("chan receive") != std::string::npos) break;
+    if (os.str().find("[chan receive") != std::string::npos) break;
     std::this_thread::yield();
   }
   ::raise(SIGQUIT);
