@@ -169,7 +169,8 @@ inline std::string format_bytes(std::uint64_t b) {
 }
 
 // The metrics header of goro::dump and of the SIGQUIT dump (declared in
-// diagnostics.hpp), before the goroutines gs it counts:
+// scheduler.hpp; the dump reaches it through detail::metrics_header_writer),
+// before the goroutines gs it counts:
 //
 //   goroutines: 6 (1 running, 0 runnable, 4 waiting, 1 syscall)
 //   waiting: 3 chan receive, 1 sleep

@@ -40,9 +40,15 @@ namespace goro {
 
 namespace detail {
 
+// Defined in metrics.hpp, included at the end of this file.
+inline void write_metrics_header(std::ostream& os, Runtime* rt, const std::vector<GoroutineInfo>& gs);
+
 // What every runtime needs once constructed: the process-wide hooks (signal
-// handlers, the dump registry) and, for the long-running warning, the monitor.
+// handlers, the dump registry, the dump's metrics header) and, for the
+// long-running warning, the monitor.
 inline void start_runtime(Runtime* rt) {
+  // Memory ordering: release pairs with write_full_dump's acquire.
+  metrics_header_writer.store(&write_metrics_header, std::memory_order_release);
   install_process_hooks(rt);
   if (rt->opts.warn_long_running_ms > 0) ensure_monitor(rt);
 }
@@ -318,6 +324,6 @@ auto run(const Options& options, F&& fn, detail::SourceLocation loc = detail::So
 
 }  // namespace goro
 
-// The dump's metrics header (declared in detail/diagnostics.hpp, used by the
-// SIGQUIT dump) is defined with goro::metrics, which needs the Scheduler.
+// The dump's metrics header (write_metrics_header, used by start_runtime) is
+// defined with goro::metrics, which needs the Scheduler.
 #include "metrics.hpp"

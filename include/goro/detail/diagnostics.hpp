@@ -102,18 +102,25 @@ inline void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs) {
 
 // The metrics header of a dump (goroutines by state and wait reason, Ps,
 // threads, timers, stack memory, scheduler latency), written before the
-// goroutines gs it counts. Defined in metrics.hpp, which scheduler.hpp
-// includes at its end (it needs the Scheduler). It takes the scheduler's
-// spinlocks and allocates: goro::dump and the SIGQUIT dumper thread write
-// it; the one-goroutine fatal report and the stack-overflow handler, which
-// may run with any lock held, do not.
-inline void write_metrics_header(std::ostream& os, Runtime* rt, const std::vector<GoroutineInfo>& gs);
+// goroutines gs it counts: metrics.hpp's write_metrics_header, which needs
+// the Scheduler (scheduler.hpp). start_runtime stores it here before any
+// runtime can be dumped, so headers that include this file without
+// scheduler.hpp still compile. It takes the scheduler's spinlocks and
+// allocates: goro::dump and the SIGQUIT dumper thread write it; the
+// one-goroutine fatal report and the stack-overflow handler, which may run
+// with any lock held, do not.
+using MetricsHeaderWriter = void (*)(std::ostream&, Runtime*, const std::vector<GoroutineInfo>&);
+inline std::atomic<MetricsHeaderWriter> metrics_header_writer{nullptr};
 
 // goro::dump's text: the metrics header, a blank line, the goroutines.
 inline void write_full_dump(std::ostream& os, Runtime* rt) {
   const std::vector<GoroutineInfo> gs = snapshot(rt);
-  write_metrics_header(os, rt, gs);
-  os << '\n';
+  // Memory ordering: acquire pairs with start_runtime's release (the
+  // pointer is all there is to see; it never changes once set).
+  if (MetricsHeaderWriter header = metrics_header_writer.load(std::memory_order_acquire)) {
+    header(os, rt, gs);
+    os << '\n';
+  }
   write_dump(os, gs);
 }
 
