@@ -102,12 +102,14 @@ int main(int argc, char** argv) {
     std::printf("chat server listening on %s\n", ln.addr().string().c_str());
     std::fflush(stdout);
     goro::go(broadcaster, chat);
-    goro::go([&ln, chat] {
+    // The accept loop uses ln: it must have returned before ln is destroyed.
+    goro::WaitGroup acceptor;
+    acceptor.go([&ln, chat] {
       for (;;) {
         try {
           goro::go(handle_conn, chat, ln.accept());
         } catch (const std::system_error&) {
-          return;  // the listener was closed (main returned)
+          return;  // the listener was closed
         }
       }
     });
@@ -146,6 +148,8 @@ int main(int argc, char** argv) {
         std::printf("bot %d heard all 3 hellos\n", id);
       });
     bots.wait();
+    ln.close();
+    acceptor.wait();
     return 0;
   });
 }

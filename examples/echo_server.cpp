@@ -53,7 +53,9 @@ int main(int argc, char** argv) {
     goro::net::Listener ln = goro::net::listen("tcp", demo ? "127.0.0.1:0" : addr);
     std::printf("echo server listening on %s\n", ln.addr().string().c_str());
     std::fflush(stdout);
-    goro::go([&ln] {
+    // The accept loop uses ln: it must have returned before ln is destroyed.
+    goro::WaitGroup acceptor;
+    acceptor.go([&ln] {
       for (;;) {
         try {
           goro::go(echo, ln.accept());  // Go: go echo(c)
@@ -71,6 +73,7 @@ int main(int argc, char** argv) {
       });
     wg.wait();
     ln.close();
+    acceptor.wait();
     return 0;
   });
 }

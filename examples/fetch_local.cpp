@@ -66,7 +66,9 @@ int main() {
   return goro::run([] {
     goro::net::Listener ln = goro::net::listen("tcp", "127.0.0.1:0");
     const std::string addr = ln.addr().string();
-    goro::go([&ln] {
+    // The accept loop uses ln: it must have returned before ln is destroyed.
+    goro::WaitGroup acceptor;
+    acceptor.go([&ln] {
       for (;;) {
         try {
           goro::go(serve, ln.accept());
@@ -89,6 +91,7 @@ int main() {
     std::printf("10 fetches under a 550 ms deadline: done in %.2f s (%s)\n", took,
                 took < 1.0 ? "the slow ones were cancelled, not waited for" : "too slow");
     ln.close();
+    acceptor.wait();
     return 0;
   });
 }

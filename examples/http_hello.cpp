@@ -245,7 +245,9 @@ int main(int argc, char** argv) {
     goro::net::Listener ln = goro::net::listen("tcp", addr);
     if (!check_mode) std::printf("listening on http://%s/\n", ln.addr().string().c_str());
     std::fflush(stdout);
-    goro::go([&ln] {
+    // The accept loop uses ln: it must have returned before ln is destroyed.
+    goro::WaitGroup acceptor;
+    acceptor.go([&ln] {
       for (;;) {
         goro::net::Conn c;
         try {
@@ -266,6 +268,7 @@ int main(int argc, char** argv) {
     }
     const int rc = check(ln);
     ln.close();
+    acceptor.wait();
     return rc;
   });
 }

@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -78,6 +79,36 @@ void serve_echo(goro::net::Listener& ln) {
   }
 }
 
+// serve_echo(ln) in a goroutine (of s, or of the caller's runtime), stopped
+// by the destructor: it closes ln (unless closed already) and waits until
+// the accept loop has returned, so that ln may be destroyed after it. A
+// goroutine still inside ln.accept() must not outlive ln. Declare it after ln.
+class EchoServer {
+ public:
+  explicit EchoServer(goro::net::Listener& ln, goro::Scheduler* s = nullptr) : ln_(ln) {
+    stopped_.add(1);
+    auto loop = [this] {
+      serve_echo(ln_);
+      stopped_.done();
+    };
+    if (s) s->go(loop);
+    else goro::go(loop);
+  }
+  ~EchoServer() {
+    try {
+      ln_.close();
+    } catch (const std::system_error&) {  // closed by the test already
+    }
+    stopped_.wait();
+  }
+  EchoServer(const EchoServer&) = delete;
+  EchoServer& operator=(const EchoServer&) = delete;
+
+ private:
+  goro::net::Listener& ln_;
+  goro::WaitGroup stopped_;
+};
+
 // Round trips of `msgs` messages on one connection to addr; true if every
 // echo came back intact.
 bool echo_client(const std::string& network, const std::string& addr, int msgs) {
@@ -112,7 +143,7 @@ TEST_CASE("echo round trips over TCP succeed from many goroutines at once") {
   run_in(procs, [&] {
     auto ln = goro::net::listen("tcp", "127.0.0.1:0");
     const std::string addr = ln.addr().string();
-    goro::go([&ln] { serve_echo(ln); });
+    EchoServer server(ln);
     goro::WaitGroup wg;
     for (int i = 0; i < clients; ++i)
       wg.go([&] {
@@ -138,8 +169,9 @@ TEST_CASE("echo round trips work over IPv6 loopback and Unix sockets") {
       have_v6 = false;  // no IPv6 on this machine
     }
     auto unix_ln = goro::net::listen("unix", path);
-    goro::go([&unix_ln] { serve_echo(unix_ln); });
-    if (have_v6) goro::go([&v6] { serve_echo(v6); });
+    EchoServer unix_server(unix_ln);
+    std::optional<EchoServer> v6_server;
+    if (have_v6) v6_server.emplace(v6);
     if (have_v6 && echo_client("tcp", v6.addr().string(), 50)) good.fetch_add(1);
     if (echo_client("unix", path, 50)) good.fetch_add(1);
     if (have_v6) v6.close();
@@ -157,7 +189,7 @@ TEST_CASE("64 MiB pass through one connection intact, in partial reads and write
   std::atomic<std::size_t> received{0};
   run_in(procs, [&] {
     auto ln = goro::net::listen("tcp", "127.0.0.1:0");
-    goro::go([&ln] { serve_echo(ln); });
+    EchoServer server(ln);
     goro::net::Conn c = goro::net::dial("tcp", ln.addr().string());
     goro::WaitGroup wg;
     wg.go([&] {  // writer: odd-sized chunks of a known stream
@@ -240,7 +272,7 @@ TEST_CASE("10,000 concurrent connections are all served") {
   run_in(procs, [&] {
     auto ln = goro::net::listen("tcp", "127.0.0.1:0");
     const std::string addr = ln.addr().string();
-    goro::go([&ln] { serve_echo(ln); });
+    EchoServer server(ln);
     // Every client connects and sends, then all wait together before
     // reading the echo: all connections are open at once.
     goro::WaitGroup connected, wg;
@@ -521,7 +553,7 @@ TEST_CASE("UDP datagrams go both ways through PacketConns") {
 TEST_CASE("a plain thread can dial, read with a deadline and be woken by close") {
   goro::Scheduler s{goro::Options{.procs = 2}};
   auto ln = goro::net::listen("tcp", "127.0.0.1:0");
-  s.go([&ln] { serve_echo(ln); });
+  EchoServer server(ln, &s);
   goro::net::Conn c = goro::net::dial("tcp", ln.addr().string());  // from this plain thread
   c.write("plain");
   char buf[16];
@@ -628,7 +660,7 @@ TEST_CASE("at procs 1, network waits, timers, channels and blocking calls all ma
   std::atomic<bool> stop{false};
   run_in(1, [&] {
     auto ln = goro::net::listen("tcp", "127.0.0.1:0");
-    goro::go([&ln] { serve_echo(ln); });
+    EchoServer server(ln);
     // A goroutine that never blocks: the P never goes idle, so socket
     // readiness has to be found while it keeps yielding (the monitor's poll).
     goro::go([&] {
@@ -672,7 +704,7 @@ TEST_CASE("an idle runtime with open listeners and connections uses almost no CP
   goro::Scheduler s{goro::Options{.procs = procs}};
   auto ln = goro::net::listen("tcp", "127.0.0.1:0");
   const std::string addr = ln.addr().string();
-  s.go([&ln] { serve_echo(ln); });
+  EchoServer server(ln, &s);
   std::vector<goro::net::Conn> conns;
   for (int i = 0; i < 100; ++i) conns.push_back(goro::net::dial("tcp", addr));  // served: 100 goroutines in read
   REQUIRE(wait_parked(s.runtime(), goro::detail::WaitReason::io_wait, 101));  // and the accept loop
