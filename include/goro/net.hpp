@@ -492,6 +492,70 @@ inline std::unique_ptr<NetFd> new_socket(const Addr& a, int sotype, const char* 
   return std::make_unique<NetFd>(s, a.native()->sa_family, sotype, a.network());
 }
 
+// What Conn, Listener and PacketConn share: the sole ownership of a socket,
+// closed (waking whoever waits in it) when the handle is destroyed or
+// assigned over. Movable, not copyable; a moved-from or default handle is
+// closed: every operation throws errc::closed.
+class FdHandle {
+ public:
+  FdHandle() = default;
+  explicit FdHandle(std::unique_ptr<NetFd> fd) noexcept : fd_(std::move(fd)) {}
+  FdHandle(FdHandle&&) noexcept = default;
+  FdHandle& operator=(FdHandle&& o) noexcept {
+    if (this != &o) {
+      release();
+      fd_ = std::move(o.fd_);
+    }
+    return *this;
+  }
+  ~FdHandle() { release(); }
+
+  // Closes the socket (see the contract at the top). Go: Close.
+  void close() {
+    if (!fd_) throw std::system_error(net::errc::closed, "close");
+    fd_->close("close");
+  }
+
+  // The socket's descriptor (owned by the handle), or -1.
+  int native_handle() const noexcept { return fd_ ? fd_->sysfd : -1; }
+  explicit operator bool() const noexcept { return fd_ != nullptr; }
+
+ protected:
+  // Deadlines for reads, writes or both (Conn and PacketConn make them public).
+  void set_deadline(Clock::time_point t) {
+    set_read_deadline(t);
+    set_write_deadline(t);
+  }
+  void set_read_deadline(Clock::time_point t) { detail::set_deadline(fd_.get(), 'r', t); }
+  void set_write_deadline(Clock::time_point t) { detail::set_deadline(fd_.get(), 'w', t); }
+
+  // The socket's own address, or its peer's; empty if it has none.
+  Addr sock_addr(bool peer, const char* op) const {
+    FdRef ref(fd_.get(), op);
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    const int rc = peer ? ::getpeername(fd_->sysfd, reinterpret_cast<sockaddr*>(&ss), &len)
+                        : ::getsockname(fd_->sysfd, reinterpret_cast<sockaddr*>(&ss), &len);
+    if (rc != 0) return Addr();
+    return Addr(fd_->network, reinterpret_cast<sockaddr*>(&ss), len);
+  }
+
+  std::unique_ptr<NetFd> fd_;
+
+ private:
+  void release() noexcept {
+    if (!fd_) return;
+    // Memory ordering: acquire — a close that won (state bit 0) is complete.
+    if (!(fd_->state.load(std::memory_order_acquire) & 1)) {
+      try {
+        fd_->close("close");
+      } catch (...) {
+      }
+    }
+    fd_.reset();
+  }
+};
+
 }  // namespace detail
 
 class Listener;
@@ -499,19 +563,10 @@ class PacketConn;
 
 // A stream connection (Go: net.Conn, TCPConn, UnixConn). See the contract
 // at the top of this header.
-class Conn {
+class Conn : public detail::FdHandle {
  public:
   Conn() = default;  // not connected: every operation throws errc::closed
-  explicit Conn(std::unique_ptr<detail::NetFd> fd) : fd_(std::move(fd)) {}
-  Conn(Conn&&) noexcept = default;
-  Conn& operator=(Conn&& o) noexcept {
-    if (this != &o) {
-      release();
-      fd_ = std::move(o.fd_);
-    }
-    return *this;
-  }
-  ~Conn() { release(); }
+  explicit Conn(std::unique_ptr<detail::NetFd> fd) noexcept : FdHandle(std::move(fd)) {}
 
   // Reads what is there, up to buf.size() bytes, waiting until something
   // is. Returns 0 at end of stream (the peer closed or shut down writing),
@@ -536,48 +591,15 @@ class Conn {
     if (::shutdown(fd_->sysfd, SHUT_WR) != 0) detail::throw_op(fd_.get(), "shutdown", errno);
   }
 
-  // Closes the connection (see the contract). Go: Conn.Close.
-  void close() {
-    if (!fd_) throw std::system_error(net::errc::closed, "close");
-    fd_->close("close");
-  }
-
   // Go: SetDeadline, SetReadDeadline, SetWriteDeadline.
-  void set_deadline(Clock::time_point t) {
-    set_read_deadline(t);
-    set_write_deadline(t);
-  }
-  void set_read_deadline(Clock::time_point t) { detail::set_deadline(fd_.get(), 'r', t); }
-  void set_write_deadline(Clock::time_point t) { detail::set_deadline(fd_.get(), 'w', t); }
+  using FdHandle::set_deadline;
+  using FdHandle::set_read_deadline;
+  using FdHandle::set_write_deadline;
 
-  Addr local_addr() const { return addr(false); }
-  Addr remote_addr() const { return addr(true); }
-
-  // The socket's descriptor (owned by the Conn), or -1.
-  int native_handle() const noexcept { return fd_ ? fd_->sysfd : -1; }
-  explicit operator bool() const noexcept { return fd_ != nullptr; }
+  Addr local_addr() const { return sock_addr(false, "local address"); }
+  Addr remote_addr() const { return sock_addr(true, "remote address"); }
 
  private:
-  void release() noexcept {
-    if (!fd_) return;
-    if (!(fd_->state.load(std::memory_order_acquire) & 1)) {
-      try {
-        fd_->close("close");
-      } catch (...) {
-      }
-    }
-    fd_.reset();
-  }
-
-  Addr addr(bool peer) const {
-    detail::FdRef ref(fd_.get(), peer ? "remote address" : "local address");
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    const int rc = peer ? ::getpeername(fd_->sysfd, reinterpret_cast<sockaddr*>(&ss), &len)
-                        : ::getsockname(fd_->sysfd, reinterpret_cast<sockaddr*>(&ss), &len);
-    if (rc != 0) return Addr();
-    return Addr(fd_->network, reinterpret_cast<sockaddr*>(&ss), len);
-  }
 
   std::size_t read_some(void* buf, std::size_t n) {
     detail::NetFd* fd = fd_.get();
@@ -629,19 +651,10 @@ class Conn {
 };
 
 // A stream listener (Go: net.Listener, TCPListener, UnixListener).
-class Listener {
+class Listener : public detail::FdHandle {
  public:
   Listener() = default;
-  explicit Listener(std::unique_ptr<detail::NetFd> fd) : fd_(std::move(fd)) {}
-  Listener(Listener&&) noexcept = default;
-  Listener& operator=(Listener&& o) noexcept {
-    if (this != &o) {
-      release();
-      fd_ = std::move(o.fd_);
-    }
-    return *this;
-  }
-  ~Listener() { release(); }
+  explicit Listener(std::unique_ptr<detail::NetFd> fd) noexcept : FdHandle(std::move(fd)) {}
 
   // Waits for and returns the next connection. Under EMFILE/ENFILE it
   // backs off and retries (see the contract). Go: Listener.Accept.
@@ -682,25 +695,13 @@ class Listener {
   }
 
   // The address it listens on (with the port chosen for port 0).
-  Addr addr() const {
-    detail::FdRef ref(fd_.get(), "address");
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    if (::getsockname(fd_->sysfd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return Addr();
-    return Addr(fd_->network, reinterpret_cast<sockaddr*>(&ss), len);
-  }
+  Addr addr() const { return sock_addr(false, "address"); }
 
-  // Closes the listener; a goroutine waiting in accept() gets errc::closed.
-  void close() {
-    if (!fd_) throw std::system_error(net::errc::closed, "close");
-    fd_->close("close");
-  }
+  // close() (FdHandle): a goroutine waiting in accept() gets errc::closed.
 
   // A deadline for accept() (Go: TCPListener.SetDeadline).
   void set_deadline(Clock::time_point t) { detail::set_deadline(fd_.get(), 'r', t); }
 
-  int native_handle() const noexcept { return fd_ ? fd_->sysfd : -1; }
-  explicit operator bool() const noexcept { return fd_ != nullptr; }
 
  private:
   // The EMFILE back-off: sleeps d, or less if the listener is closed or
@@ -711,35 +712,13 @@ class Listener {
     if (dl != 0) wait = std::min(wait, std::chrono::nanoseconds(std::max<std::int64_t>(0, dl - goro::detail::nanotime())));
     select(on_recv(after(wait), [](auto&&) {}), on_recv(fd->closed, [](auto&&) {}));
   }
-
-  void release() noexcept {
-    if (!fd_) return;
-    if (!(fd_->state.load(std::memory_order_acquire) & 1)) {
-      try {
-        fd_->close("close");
-      } catch (...) {
-      }
-    }
-    fd_.reset();
-  }
-
-  std::unique_ptr<detail::NetFd> fd_;
 };
 
 // A packet (datagram) socket (Go: net.PacketConn, UDPConn).
-class PacketConn {
+class PacketConn : public detail::FdHandle {
  public:
   PacketConn() = default;
-  explicit PacketConn(std::unique_ptr<detail::NetFd> fd) : fd_(std::move(fd)) {}
-  PacketConn(PacketConn&&) noexcept = default;
-  PacketConn& operator=(PacketConn&& o) noexcept {
-    if (this != &o) {
-      release();
-      fd_ = std::move(o.fd_);
-    }
-    return *this;
-  }
-  ~PacketConn() { release(); }
+  explicit PacketConn(std::unique_ptr<detail::NetFd> fd) noexcept : FdHandle(std::move(fd)) {}
 
   // Waits for one datagram; returns its size (truncated to buf.size()) and
   // its sender. Go: ReadFrom.
@@ -750,26 +729,12 @@ class PacketConn {
   void write_to(std::span<const std::byte> data, const Addr& to) { write_to_impl(data.data(), data.size(), to); }
   void write_to(std::string_view data, const Addr& to) { write_to_impl(data.data(), data.size(), to); }
 
-  void close() {
-    if (!fd_) throw std::system_error(net::errc::closed, "close");
-    fd_->close("close");
-  }
-  void set_deadline(Clock::time_point t) {
-    set_read_deadline(t);
-    set_write_deadline(t);
-  }
-  void set_read_deadline(Clock::time_point t) { detail::set_deadline(fd_.get(), 'r', t); }
-  void set_write_deadline(Clock::time_point t) { detail::set_deadline(fd_.get(), 'w', t); }
+  // Go: SetDeadline, SetReadDeadline, SetWriteDeadline.
+  using FdHandle::set_deadline;
+  using FdHandle::set_read_deadline;
+  using FdHandle::set_write_deadline;
 
-  Addr local_addr() const {
-    detail::FdRef ref(fd_.get(), "local address");
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    if (::getsockname(fd_->sysfd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return Addr();
-    return Addr(fd_->network, reinterpret_cast<sockaddr*>(&ss), len);
-  }
-  int native_handle() const noexcept { return fd_ ? fd_->sysfd : -1; }
-  explicit operator bool() const noexcept { return fd_ != nullptr; }
+  Addr local_addr() const { return sock_addr(false, "local address"); }
 
  private:
   std::pair<std::size_t, Addr> read_from_impl(void* buf, std::size_t n) {
@@ -803,18 +768,6 @@ class PacketConn {
     }
   }
 
-  void release() noexcept {
-    if (!fd_) return;
-    if (!(fd_->state.load(std::memory_order_acquire) & 1)) {
-      try {
-        fd_->close("close");
-      } catch (...) {
-      }
-    }
-    fd_.reset();
-  }
-
-  std::unique_ptr<detail::NetFd> fd_;
 };
 
 // Go: net.Listen(network, address). "tcp", "tcp4", "tcp6" or "unix".
