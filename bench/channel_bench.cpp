@@ -10,22 +10,7 @@ void bm_pingpong(benchmark::State& state) {
   goro::Scheduler s{bench::options(state)};
   const std::int64_t n = bench::scale(1'000'000);
   bench::Figure fig;
-  bench::goro_loop(state, s, fig, static_cast<double>(n), [n] {
-    goro::Chan<std::int64_t> ping(0), pong(0);
-    goro::go([ping, pong] {
-      for (std::int64_t v : ping) pong.send(v + 1);
-      pong.close();
-    });
-    const std::int64_t t0 = bench::now_ns();
-    for (std::int64_t i = 0; i < n; ++i) {
-      ping.send(i);
-      if (pong.recv() != i + 1) bench::fail("pingpong:goro: wrong value");
-    }
-    const std::int64_t ns = bench::now_ns() - t0;
-    ping.close();
-    (void)pong.recv();  // the echo goroutine has finished
-    return ns;
-  });
+  bench::goro_loop(state, s, fig, static_cast<double>(n), [n] { return bench::pingpong_round_trips(n); });
   fig.report(state, "ns_per_round_trip");
 }
 GORO_BENCH(bm_pingpong, "pingpong:goro")->Apply(bench::sweep_procs);

@@ -84,4 +84,24 @@ void goro_loop(benchmark::State& state, goro::Scheduler& s, Figure& fig, double 
   }
 }
 
+// BENCH.md's pingpong, run inside a goroutine: n round trips between it and
+// an echo goroutine over two unbuffered channels; returns the nanoseconds
+// they took. bench_channel's `pingpong:goro` and bench_trace's A/B share it.
+inline std::int64_t pingpong_round_trips(std::int64_t n) {
+  goro::Chan<std::int64_t> ping(0), pong(0);
+  goro::go([ping, pong] {
+    for (std::int64_t v : ping) pong.send(v + 1);
+    pong.close();
+  });
+  const std::int64_t t0 = now_ns();
+  for (std::int64_t i = 0; i < n; ++i) {
+    ping.send(i);
+    if (pong.recv() != i + 1) fail("pingpong: wrong value");
+  }
+  const std::int64_t ns = now_ns() - t0;
+  ping.close();
+  (void)pong.recv();  // the echo goroutine has finished
+  return ns;
+}
+
 }  // namespace bench
