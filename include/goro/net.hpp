@@ -645,9 +645,6 @@ class Conn : public detail::FdHandle {
       detail::wait_io(fd, 'w', "write");
     }
   }
-
-  friend class Listener;
-  std::unique_ptr<detail::NetFd> fd_;
 };
 
 // A stream listener (Go: net.Listener, TCPListener, UnixListener).
