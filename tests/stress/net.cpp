@@ -29,7 +29,8 @@ TEST_CASE("connection churn with deadlines and racing closes loses or corrupts n
     s.go([&] {
       auto ln = goro::net::listen("tcp", "127.0.0.1:0");
       const std::string addr = ln.addr().string();
-      goro::go([&ln] {
+      goro::WaitGroup acceptor;  // uses ln: must return before ln is destroyed
+      acceptor.go([&ln] {
         for (;;) {
           goro::net::Conn c;
           try {
@@ -51,17 +52,19 @@ TEST_CASE("connection churn with deadlines and racing closes loses or corrupts n
       for (int w = 0; w < 64; ++w)
         wg.go([&, w] {
           for (int round = 0; Clock::now() < end; ++round) {
+            goro::net::Conn c;
+            // The closer uses c: it is waited for on every path, the
+            // exceptions included, before c is destroyed.
+            goro::WaitGroup closer;
             try {
-              goro::net::Conn c = goro::net::dial("tcp", addr);
+              c = goro::net::dial("tcp", addr);
               const int kind = (w + round) % 4;
               if (kind == 1) c.set_read_deadline(Clock::now() + 200us);  // may expire mid-echo
-              goro::WaitGroup closer;
               if (kind == 2) closer.go([&c] { goro::yield(); c.close(); });  // races the echo
               const std::string msg(1 + (round * 977) % 20'000, static_cast<char>('a' + w % 26));
               c.write(msg);
               std::string back(msg.size(), '\0');
               const std::size_t n = c.read_full(std::span(back.data(), back.size()));
-              closer.wait();
               if (n == msg.size() && back == msg) intact.fetch_add(1);
               else wrong.fetch_add(1);
             } catch (const std::system_error& e) {
@@ -70,10 +73,12 @@ TEST_CASE("connection churn with deadlines and racing closes loses or corrupts n
               else
                 wrong.fetch_add(1);
             }
+            closer.wait();
           }
         });
       wg.wait();
       ln.close();
+      acceptor.wait();
     });
   }
   INFO("procs " << procs << ": " << intact.load() << " intact echoes, " << expected_errors.load()
