@@ -720,6 +720,13 @@ TEST_CASE("an idle runtime with open listeners and connections uses almost no CP
 TEST_CASE("accept under EMFILE backs off, and every client is served once descriptors are freed") {
   // The server runs in a child process whose RLIMIT_NOFILE is lowered so
   // that not every client fits; the clients are plain sockets of this process.
+#if GORO_ASAN
+  // The ASan build also has UBSan, whose vptr check opens a pipe to probe
+  // memory: with every descriptor taken it reports every shared_ptr call as
+  // an invalid object (and exits). The other builds run this test.
+  WARN("not run under AddressSanitizer/UBSan: their runtime needs descriptors of its own");
+  return;
+#endif
   const int clients = 60;
   int port_pipe[2], release_pipe[2];
   REQUIRE(::pipe2(port_pipe, O_CLOEXEC) == 0);
