@@ -5,7 +5,10 @@
 // ThreadSanitizer reports a data race between two goroutines that run at
 // the same time on two threads (README "Race detection"). The goroutines
 // only meet through relaxed atomics, which order nothing, then both write
-// `shared`.
+// `shared`: goroutine 0 first, goroutine 1 after it has seen (relaxed) that
+// the first write is done. Writes at the very same instant could each miss
+// the other in TSan's shadow memory; one after the other, TSan always sees
+// the first when it checks the second.
 #include <goro/goro.hpp>
 
 #include <atomic>
@@ -13,13 +16,14 @@
 #include <cstdio>
 
 int main() {
-  int shared = 0;
+  int shared = -1;
   std::atomic<int> started{0};
   std::atomic<bool> together{false};
+  std::atomic<bool> first_written{false};
   {
     goro::Scheduler s{goro::Options{.procs = 2}};
     for (int i = 0; i < 2; ++i) {
-      s.go([&shared, &started, &together, i] {
+      s.go([&shared, &started, &together, &first_written, i] {
         started.fetch_add(1, std::memory_order_relaxed);
         // Wait (bounded) until the other goroutine runs too, on the other
         // thread: this one does not yield, so the other cannot be on ours.
@@ -27,7 +31,14 @@ int main() {
         while (started.load(std::memory_order_relaxed) < 2 && std::chrono::steady_clock::now() < give_up) {
         }
         if (started.load(std::memory_order_relaxed) == 2) together.store(true, std::memory_order_relaxed);
-        shared = i;  // the race
+        if (i == 0) {
+          shared = 0;  // the race, first access
+          first_written.store(true, std::memory_order_relaxed);
+        } else {
+          while (!first_written.load(std::memory_order_relaxed) && std::chrono::steady_clock::now() < give_up) {
+          }
+          shared = 1;  // the race, second access
+        }
       });
     }
   }
