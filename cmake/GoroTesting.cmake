@@ -3,7 +3,8 @@
 #   goro_add_test(<name> [SOURCE <file.cpp>] [LABELS <label>...] [TIMEOUT <s>])
 #       Executable test_<name> from <file.cpp> (default: <name>.cpp in the
 #       calling directory), linked with goro::goro, goro_catch_main,
-#       goro_warnings and goro_test_flags. Every Catch2 TEST_CASE becomes its
+#       goro_warnings and goro_test_flags (and the precompiled header of
+#       cmake/GoroPch.cmake). Every Catch2 TEST_CASE becomes its
 #       own ctest, named "<name>/<TEST_CASE name>", with TIMEOUT <s> (default
 #       120) so a hung test fails instead of hanging. Default label: unit.
 #
@@ -79,6 +80,7 @@ function(goro_add_test name)
   add_executable(${target} "${arg_SOURCE}")
   target_link_libraries(${target} PRIVATE goro_catch_main)
   _goro_link_test_target(${target})
+  goro_reuse_pch(${target} CATCH)
 
   # Catch2 v2 lists the TEST_CASEs after each build (POST_BUILD) and writes
   # one add_test per case. PROPERTIES are spliced into set_tests_properties
@@ -118,6 +120,7 @@ function(_goro_add_checked_program name)
 
   add_executable(${name} "${arg_SOURCE}")
   _goro_link_test_target(${name})
+  goro_reuse_pch(${name})
 
   # The expectations go through a generated .expect file, so that no regex
   # has to survive command-line quoting.
