@@ -28,6 +28,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <time.h>
 #include <unordered_map>
 #include <vector>
 
@@ -419,13 +420,22 @@ inline TraceSnapshot trace_session_stop(std::string* path) {
 }
 
 // A fatal error or deadlock report: write what was recorded, if a trace is
-// on and has a path (never throws; skips if the tracer is busy).
+// on and has a path (never throws). Another thread may hold the tracer's
+// lock for a moment (one taking a fresh chunk, one exiting): wait for it, up
+// to a second, then skip the trace. Never wait forever: this thread itself
+// may hold it (a fatal error inside the tracer), and the program must still
+// exit.
 inline void trace_write_on_fatal() noexcept {
   Tracer& t = tracer();
   if (!t.on.load(std::memory_order_relaxed)) return;
   std::string path;
   {
     std::unique_lock<std::mutex> guard(t.mu, std::try_to_lock);
+    for (int waited_ms = 0; !guard.owns_lock() && waited_ms < 1000; ++waited_ms) {
+      const timespec ms{0, 1'000'000};
+      ::nanosleep(&ms, nullptr);
+      guard.try_lock();
+    }
     if (!guard.owns_lock() || t.path.empty()) return;
     path = t.path;
   }
