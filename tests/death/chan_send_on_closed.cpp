@@ -1,6 +1,7 @@
 // expect: goroutine [0-9]+ \[running\]: uncaught exception: send on closed channel
-// expect: created at .*chan_send_on_closed.cpp:13
+// expect: created at .*chan_send_on_closed.cpp:14
 // exit: abort
+// sanitize: none thread address
 // A send on a closed channel that nobody catches is fatal, as Go's
 // `panic: send on closed channel` is: goro names the goroutine and where it
 // was created, then terminates.

@@ -1,6 +1,7 @@
 // expect: fatal error: all goroutines are asleep - deadlock!
 // expect: goroutine 1 \[sync.Mutex.Lock, .*\]: \(main\)
 // exit: 2
+// sanitize: none thread address
 // The main goroutine waits for a Mutex that a finished goroutine left locked.
 #include <goro/goro.hpp>
 

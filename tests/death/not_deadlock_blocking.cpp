@@ -1,5 +1,6 @@
 // expect: blocking call returned 42, no deadlock reported
 // exit: 0
+// sanitize: none thread address
 // Near miss: the main goroutine waits on a goroutine that is inside
 // goro::blocking (a system call may return at any time).
 #include <goro/goro.hpp>

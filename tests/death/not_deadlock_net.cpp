@@ -1,5 +1,6 @@
 // expect: accepted a connection from a plain thread, no deadlock reported
 // exit: 0
+// sanitize: none thread address
 // Near miss: under goro::run every goroutine is blocked — the main one in
 // accept() — but a goroutine waiting on a socket can be woken from outside
 // (here by a plain thread that connects after 200 ms), so it is not a

@@ -1,5 +1,6 @@
 // expect: received 7 from a plain thread, no deadlock reported
 // exit: 0
+// sanitize: none thread address
 // Near miss: outside goro::run, goroutines blocked on a channel that a plain
 // thread sends to after 200 ms are not a deadlock (detection applies only
 // under goro::run, where Go's "only goroutines wake goroutines" holds).

@@ -1,5 +1,6 @@
 // expect: timer fired, no deadlock reported
 // exit: 0
+// sanitize: none thread address
 // Near miss: everything is blocked, but a timer is about to fire.
 #include <goro/goro.hpp>
 

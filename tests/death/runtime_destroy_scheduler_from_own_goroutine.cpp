@@ -1,7 +1,8 @@
 // expect: fatal error: goro: a Scheduler was destroyed from one of its own goroutines
 // expect: ^goroutine [0-9]+ \[running\]:
-// expect: created at .*runtime_destroy_scheduler_from_own_goroutine.cpp:15
+// expect: created at .*runtime_destroy_scheduler_from_own_goroutine.cpp:16
 // exit: 2
+// sanitize: none thread address
 // A Scheduler's destructor waits for its goroutines: called from one of
 // them it would wait for itself forever. goro says so and exits (status 2).
 #include <goro/goro.hpp>

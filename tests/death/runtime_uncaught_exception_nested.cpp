@@ -1,6 +1,7 @@
 // expect: goroutine [0-9]+ \[running\]: uncaught exception: boom from a child
-// expect: created at .*runtime_uncaught_exception_nested.cpp:14
+// expect: created at .*runtime_uncaught_exception_nested.cpp:15
 // exit: abort
+// sanitize: none thread address
 // The report names where the failing goroutine itself was created (here by
 // goro::go with an argument, inside another goroutine).
 #include <goro/goro.hpp>

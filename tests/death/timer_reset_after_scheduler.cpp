@@ -1,5 +1,6 @@
 // expect: fatal error: goro::Timer::reset: the Scheduler this Timer was created on has been destroyed
 // exit: 2
+// sanitize: none thread address
 // A goro::Timer runs on the runtime it was created on. Re-arming it after
 // that Scheduler is gone would use freed memory; goro reports it instead.
 // (Stopping or destroying such a timer is fine: its pending firing was

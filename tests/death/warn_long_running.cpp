@@ -4,6 +4,7 @@
 // expect: !created at .*in .*start_ping_pong
 // expect: ^hog, polite and ping-pong goroutines finished$
 // exit: 0
+// sanitize: none thread address
 // Options::warn_long_running_ms: the monitor names a goroutine that runs
 // longer than the limit without switching (where it was created), once, and
 // stays quiet about goroutines that switch often: one that yields between
