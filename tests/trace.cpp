@@ -65,7 +65,11 @@ TEST_CASE("a traced program's events nest, order and count correctly") {
       for (int w = 0; w < workers; ++w) {
         goro::go([&, w] {
           for (int i = 0; i < sleeps; ++i) {
-            goro::sleep_for(50us);  // always parks: one "sleep" block each
+            // Parks, one "sleep" block each, unless the thread stalls for the
+            // whole 5 ms between sleep_for's reading of the clock and the
+            // deadline check (a sleep already due returns at once, as in Go):
+            // 50 us was not enough on a loaded 2-core CI machine.
+            goro::sleep_for(5ms);
             std::lock_guard<goro::Mutex> lock(mu);
             ++shared;
           }
