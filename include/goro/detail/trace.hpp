@@ -156,7 +156,7 @@ GORO_ALWAYS_INLINE bool tracing() noexcept { return GORO_UNLIKELY(trace_flag.loa
 // The trace clock: the TSC where there is one (~7 ns to read, against
 // ~20 ns for clock_gettime on a VM), mapped to nanoseconds when written.
 // The builtin, not <x86intrin.h>'s __rdtsc: that header brings every AVX-512
-// intrinsic, a quarter of what <goro/goro.hpp> made each program parse.
+// intrinsic, a third of the lines <goro/goro.hpp> made each program parse.
 inline std::int64_t trace_ticks() noexcept {
 #if defined(__x86_64__)
   return static_cast<std::int64_t>(__builtin_ia32_rdtsc());
