@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -317,6 +318,47 @@ TEST_CASE("half-close: the peer reads end of stream and can still answer") {
   });
   CHECK(server_saw_eof.load());
   CHECK(answer == "got question");
+}
+
+TEST_CASE("a read that stops at TCP urgent data is not taken for an emptied socket: every in-band byte arrives") {
+  // A short read usually means the socket is empty, and the next read waits
+  // for the poller's next event first. At an urgent mark a read stops with
+  // bytes still queued, and they came with the event already consumed: were
+  // that short read taken for "empty", the reader would wait forever.
+  const int procs = GENERATE(1, 2, 4, 8);
+  std::string got;
+  std::error_code err;
+  ssize_t sent = 0;
+  run_in(procs, [&] {
+    auto ln = goro::net::listen("tcp", "127.0.0.1:0");
+    goro::Chan<int> accepted(0);
+    goro::WaitGroup wg;
+    wg.go([&] {
+      goro::net::Conn c = ln.accept();
+      c.set_read_deadline(Clock::now() + 10s);  // a failure ends as deadline_exceeded, not a hang
+      accepted.send(1);
+      err = error_of([&] {
+        char buf[64];
+        while (std::size_t n = c.read(std::span(buf))) got.append(buf, n);
+      });
+    });
+    goro::net::Conn c = goro::net::dial("tcp", ln.addr().string());
+    (void)accepted.recv();
+    // Wait until the reader is parked in its read, so that the event below
+    // is what wakes it.
+    while (goro::metrics().waiting_by_reason["IO wait"] < 1) goro::yield();
+    // One segment (corked): "ab", the urgent byte 'c', then "de".
+    const int fd = c.native_handle(), on = 1, off = 0;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+    sent = ::send(fd, "abc", 3, MSG_OOB | MSG_NOSIGNAL);
+    sent += ::send(fd, "de", 2, MSG_NOSIGNAL);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+    c.shutdown_write();
+    wg.wait();
+  });
+  CHECK(sent == 5);
+  CHECK(!err);
+  CHECK(got == "abde");  // the urgent byte is out of band (no SO_OOBINLINE)
 }
 
 TEST_CASE("a peer reset (SO_LINGER 0) is connection_reset, and writes after it never raise SIGPIPE") {

@@ -199,7 +199,7 @@ using goro::detail::WaitResult;
 // fdMutex's incref/decref), so the descriptor is closed only when none is
 // left and its number cannot be reused under a running operation. rmu and
 // wmu serialize readers (and accept) and writers: at most one of each waits
-// in pd (its rg and wg).
+// in pd (its rg and wg). drained: under rmu.
 struct NetFd {
   NetFd(int fd, int fam, int type, std::string net)
       : sysfd(fd), family(fam), sotype(type), network(std::move(net)), pd(goro::detail::poll_cache().get(fd)) {}
@@ -222,6 +222,7 @@ struct NetFd {
   goro::detail::Sema csema{0};  // the closer waits here for the last reference
   Mutex rmu;
   Mutex wmu;
+  bool drained = false;  // the last read of this TCP stream was short (see Conn::read_some)
   std::string unlink_path;      // a Unix listener's socket file
   Chan<std::monostate> closed;  // closed by close(): ends accept's back-off
 
@@ -607,9 +608,32 @@ class Conn : public detail::FdHandle {
     std::lock_guard<Mutex> lock(fd->rmu);
     detail::prepare(fd, 'r', "read");
     if (n == 0) return 0;
+    // A short read of a TCP socket emptied its receive queue (the kernel
+    // copies everything queued, up to n), so this read waits for readiness
+    // before it reads, instead of paying for a read that fails with EAGAIN
+    // (in a request-response exchange, a third of the system calls). Bytes
+    // that arrived since are an edge-triggered event, which the poll
+    // descriptor keeps until this wait: it returns at once. The exceptions
+    // are what a read finds with no later event — the peer's end of stream
+    // or an error, and urgent data, at whose mark a read stops with bytes
+    // still queued: once an event announced any of them
+    // (PollDesc::sticky_read, set before the event wakes anyone), every
+    // read is tried first. (Unix stream sockets are left out: a read stops
+    // at passed descriptors and credentials too.) Plain threads wait in
+    // poll(2), which sees queued bytes whatever the reason.
+    // Memory ordering: relaxed — an event that set sticky_read was either
+    // consumed by an earlier wait of this reader, whose wake-up
+    // (pd_unblock's CAS) published the store, or it is still to come and
+    // ends the wait below.
+    if (std::exchange(fd->drained, false) && !fd->pd->sticky_read.load(std::memory_order_relaxed))
+      detail::wait_io(fd, 'r', "read");
     for (;;) {
-      const ssize_t r = ::read(fd->sysfd, buf, n);
-      if (r >= 0) return static_cast<std::size_t>(r);
+      // recv, not read: a socket needs none of read(2)'s file-position layer.
+      const ssize_t r = ::recv(fd->sysfd, buf, n, 0);
+      if (r >= 0) {
+        fd->drained = r > 0 && static_cast<std::size_t>(r) < n && fd->sotype == SOCK_STREAM && fd->family != AF_UNIX;
+        return static_cast<std::size_t>(r);
+      }
       if (errno == EINTR) continue;
       if (errno != EAGAIN) detail::throw_op(fd, "read", errno);
       detail::wait_io(fd, 'r', "read");

@@ -5,7 +5,7 @@
 //
 // - Each descriptor a goroutine waits on is registered once with the
 //   runtime's epoll instance, edge-triggered (EPOLLIN|EPOLLOUT|EPOLLRDHUP|
-//   EPOLLET), with a poll descriptor (PollDesc, Go's pollDesc) that holds at
+//   EPOLLPRI|EPOLLET), with a poll descriptor (PollDesc, Go's pollDesc) that holds at
 //   most one parked reader and one parked writer (rg, wg) and their
 //   deadlines (rd, wd).
 // - I/O is attempted first; only on EAGAIN does the goroutine park
@@ -90,7 +90,7 @@ class EpollBackend {
   // is always ready).
   int add(int fd, std::uint64_t tag) noexcept {
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
     ev.data.u64 = tag;
     return ::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : errno;
   }
@@ -139,9 +139,9 @@ class EpollBackend {
         continue;
       }
       const std::uint32_t e = ev.events;
-      const bool r = (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+      const bool r = (e & (EPOLLIN | EPOLLRDHUP | EPOLLPRI | EPOLLHUP | EPOLLERR)) != 0;
       const bool w = (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0;
-      if (r || w) f(ev.data.u64, r, w, e == EPOLLERR);
+      if (r || w) f(ev.data.u64, r, w, e == EPOLLERR, (e & (EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
     }
   }
 
@@ -209,6 +209,12 @@ struct PollDesc {
   std::atomic<std::uintptr_t> wg{0};
   std::atomic<bool> closing{false};
   std::atomic<bool> event_err{false};
+  // Sticky: an event announced something that reads find without any later
+  // event — urgent data (EPOLLPRI: TCP's out-of-band byte, at whose mark a
+  // read stops), the peer's end of stream (EPOLLRDHUP), a hang-up or an
+  // error. Set before the event readies the reader. Conn::read then no
+  // longer takes a short read for an emptied socket (see there).
+  std::atomic<bool> sticky_read{false};
   std::atomic<std::int64_t> rd{0};  // read deadline, monotonic ns; 0: none
   std::atomic<std::int64_t> wd{0};
   std::atomic<int> plain_waiters{0};  // plain threads in poll(2) on fd
@@ -252,6 +258,7 @@ class PollCache {
     pd->wg.store(0, std::memory_order_relaxed);
     pd->closing.store(false, std::memory_order_relaxed);
     pd->event_err.store(false, std::memory_order_relaxed);
+    pd->sticky_read.store(false, std::memory_order_relaxed);
     pd->rd.store(0, std::memory_order_relaxed);
     pd->wd.store(0, std::memory_order_relaxed);
     pd->plain_waiters.store(0, std::memory_order_relaxed);
@@ -420,10 +427,11 @@ inline bool netpoll_needs_watch(Runtime* rt) noexcept {
 // events readied, in out (room for 2 * max_events).
 inline int netpoll(Netpoll* np, std::int64_t delay, G** out) {
   int n = 0;
-  np->backend.wait(delay, [&](std::uint64_t tag, bool r, bool w, bool err_only) {
+  np->backend.wait(delay, [&](std::uint64_t tag, bool r, bool w, bool err_only, bool sticky) {
     PollDesc* pd = pd_from_tag(tag);
     if (!pd) return;
     pd->event_err.store(err_only, std::memory_order_relaxed);  // published by pd_unblock's CAS
+    if (sticky) pd->sticky_read.store(true, std::memory_order_relaxed);  // likewise
     if (r)
       if (G* g = pd_unblock(pd, 'r', true)) out[n++] = g;
     if (w)
