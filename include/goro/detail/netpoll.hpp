@@ -11,7 +11,9 @@
 // - I/O is attempted first; only on EAGAIN does the goroutine park
 //   (pd_block, Go's netpollblock). An event that arrives between the EAGAIN
 //   and the park is kept as `pd_ready` in rg/wg and consumed by the park,
-//   which then does not sleep: no event is lost.
+//   which then does not sleep: no event is lost. (Conn::read skips the
+//   attempt that cannot succeed: after a short read of a TCP socket, it
+//   waits first; see there.)
 // - The schedule loop (processor.hpp) polls without blocking before it
 //   steals, and the last M to go idle blocks in epoll_wait until the
 //   earliest timer instead of on its futex (one such M at a time:
