@@ -184,8 +184,8 @@ GORO_ALWAYS_INLINE bool do_pending(M* m, Fiber&& from) {
         bubble_park(m, prev);
         return true;
       }
-      // Runtime-internal here: the parked goroutine already released the
-      // lock's synchronization for TSan before it switched (Waiter::block).
+      // Runtime-internal here: TSan does not see this unlock; the primitive
+      // that parked states its own edges (race.hpp).
       if (!m->unlockf(prev, m->unlock_arg)) ready(prev);
       return true;
     }
