@@ -275,6 +275,11 @@ class Semaphore {
       lock_.lock();
     }
     // A woken waiter may return at once: unlink it before waking it.
+    // ThreadSanitizer: these reads of the waiters' Waiter (on their stacks)
+    // are runtime internals, not recorded: the woken waiter, which reuses
+    // that memory as soon as it returns, is ordered after our unlock of
+    // lock_ above, not after them.
+    detail::TsanIgnoreAccesses internals;
     while (detail::Waiter* w = woken.pop_front()) w->wake();
   }
 

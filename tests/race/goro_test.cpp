@@ -167,3 +167,62 @@ GORO_RACE_TEST(TestRaceGroupGoAfterAnEndedGoroutine) {
   g.go([] {});
   x = 2;
 }
+
+// Once: its function happens before every call() returns (Go: once.Do).
+GORO_RACE_TEST(TestNoRaceOnceFunctionBeforeEveryCall) {
+  static volatile int x = 0;
+  static goro::Once once;
+  static goro::Chan<bool> done(4);
+  for (int i = 0; i < 4; ++i) {
+    goro::go([] {
+      once.call([] { x = 1; });
+      read(x);
+      done.send(true);
+    });
+  }
+  for (int i = 0; i < 4; ++i) done.recv();
+}
+
+// Semaphore: a release happens before the acquire it lets through, also
+// when the acquirer had to wait (x/sync's Weighted orders them with its
+// Mutex and the waiter's channel).
+GORO_RACE_TEST(TestNoRaceSemaphoreReleaseBeforeAcquire) {
+  static volatile int x = 0;
+  static goro::Semaphore sem(1);
+  static goro::WaitGroup wg;
+  for (int i = 0; i < 4; ++i) {
+    wg.go([] {
+      sem.acquire();
+      x = x + 1;
+      goro::sleep_for(1ms);  // the others wait in acquire
+      sem.release();
+    });
+  }
+  wg.wait();
+  x = 0;
+}
+
+// WaitGroup::go: the goroutine's function happens before wait() returns.
+GORO_RACE_TEST(TestNoRaceWaitGroupGoBeforeWait) {
+  static volatile int x = 0;
+  static goro::WaitGroup wg;
+  wg.go([] { x = 1; });
+  wg.wait();
+  x = 2;
+}
+
+// A Timer's stop() and reset() do not order their callers (Go's timer lock
+// is runtime-internal): goroutines that only share a Timer still race.
+GORO_RACE_TEST(TestRaceTimerResetAndStopOrderNothing) {
+  static volatile int x = 0;
+  static std::atomic<bool> reset_done{false};
+  static goro::Timer t(std::chrono::hours(1));
+  goro::go([] {
+    x = 1;
+    t.reset(std::chrono::hours(2));
+    reset_done.store(true, std::memory_order_relaxed);  // relaxed: orders nothing
+  });
+  while (!reset_done.load(std::memory_order_relaxed)) goro::yield();
+  t.stop();
+  x = 2;
+}
