@@ -11,6 +11,8 @@
 #include <goro/group.hpp>
 
 #include <atomic>
+#include <cerrno>
+#include <mutex>
 #include <utility>
 
 using namespace race_test;
@@ -225,4 +227,43 @@ GORO_RACE_TEST(TestRaceTimerResetAndStopOrderNothing) {
   while (!reset_done.load(std::memory_order_relaxed)) goro::yield();
   t.stop();
   x = 2;
+}
+
+// errno is the one thread_local that goroutines taking turns on a thread
+// hand over without a report: library code sets and reads it back within
+// one call (sanitizer_thread_started).
+GORO_RACE_TEST(TestNoRaceErrnoSetByGoroutinesInTurn) {
+  static goro::WaitGroup wg;
+  for (int i = 0; i < 8; ++i) {
+    wg.go([i] {
+      errno = i;
+      read(errno);
+      goro::yield();
+      errno = i + 1;
+    });
+  }
+  wg.wait();
+}
+
+// The program's own std::atomic (release/acquire) and std::mutex order
+// goroutines as they order threads.
+GORO_RACE_TEST(TestNoRaceStdAtomicAndStdMutex) {
+  static volatile int x = 0;
+  static volatile int y = 0;
+  static std::atomic<bool> published{false};
+  static std::mutex mu;
+  static goro::WaitGroup wg;
+  wg.go([] {
+    x = 1;
+    published.store(true, std::memory_order_release);
+    std::lock_guard<std::mutex> g(mu);
+    y = y + 1;
+  });
+  wg.go([] {
+    while (!published.load(std::memory_order_acquire)) goro::yield();
+    read(x);
+    std::lock_guard<std::mutex> g(mu);
+    y = y + 1;
+  });
+  wg.wait();
 }
