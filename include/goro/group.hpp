@@ -72,6 +72,7 @@ class Group {
         throw std::logic_error("goro::Group: modify limit while goroutines in the group are still active");
       std::swap(sem_, sem);
       limit_zero_ = n == 0;
+      detail::race_release_merge(&sem_);  // the new limit happens before the go() that sees it
     }
     // The old channel is freed here, outside the lock.
   }
@@ -83,6 +84,7 @@ class Group {
     {
       detail::RaceDisabled hidden;  // the count of active goroutines orders nothing (see active_)
       detail::SpinGuard g(lock_);
+      detail::race_acquire(&sem_);  // see set_limit
       if (limit_zero_) throw std::logic_error("goro::Group: go() with a limit of 0 would block forever");
       sem = sem_;
       ++active_;
@@ -98,6 +100,7 @@ class Group {
     {
       detail::RaceDisabled hidden;  // the count of active goroutines orders nothing (see active_)
       detail::SpinGuard g(lock_);
+      detail::race_acquire(&sem_);  // see set_limit
       sem = sem_;
       ++active_;
     }
