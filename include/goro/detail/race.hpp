@@ -68,10 +68,12 @@ class RaceDisabled {
 #if GORO_TSAN
     __tsan_ignore_thread_begin();
     AnnotateIgnoreSyncBegin(__FILE__, __LINE__);
+    if (G* g = current_g()) ++g->race_hidden;  // for tsan_release_through (sanitizer.hpp)
 #endif
   }
   ~RaceDisabled() {
 #if GORO_TSAN
+    if (G* g = current_g()) --g->race_hidden;
     AnnotateIgnoreSyncEnd(__FILE__, __LINE__);
     if (M* m = current_m()) __tsan_acquire(&m->tsan_token);
     __tsan_ignore_thread_end();

@@ -170,6 +170,19 @@ GORO_ALWAYS_INLINE void tsan_release([[maybe_unused]] void* addr) noexcept {
 #endif
 }
 
+// tsan_release from a goroutine that may be inside `hidden` RaceDisabled
+// scopes (race.hpp: G::race_hidden), which hide synchronization: for the
+// runtime's own edges that a goroutine makes while it parks inside a sync
+// primitive (a bubble's, in park_begin), which Go's race.Disable does not
+// hide either. Each scope's sync-ignore is lifted for the release only.
+inline void tsan_release_through([[maybe_unused]] void* addr, [[maybe_unused]] int hidden) noexcept {
+#if GORO_TSAN
+  for (int i = 0; i < hidden; ++i) AnnotateIgnoreSyncEnd(__FILE__, __LINE__);
+  __tsan_release(addr);
+  for (int i = 0; i < hidden; ++i) AnnotateIgnoreSyncBegin(__FILE__, __LINE__);
+#endif
+}
+
 GORO_ALWAYS_INLINE void tsan_acquire([[maybe_unused]] void* addr) noexcept {
 #if GORO_TSAN
   __tsan_acquire(addr);

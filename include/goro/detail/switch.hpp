@@ -304,8 +304,9 @@ GORO_NOINLINE inline G* park_begin(M* m, G* g, bool (*unlockf)(G*, void*), void*
                                    WaitReason reason) {
 #if GORO_TSAN
   // A bubble's goroutines blocking happen before goro::testing::wait
-  // returns and before the bubble's clock moves (Go: racereleasemergeg).
-  if (Bubble* b = g->bubble) tsan_release(b);
+  // returns and before the bubble's clock moves (Go: racereleasemergeg),
+  // also when they park inside a sync primitive's RaceDisabled scope.
+  if (Bubble* b = g->bubble) tsan_release_through(b, g->race_hidden);
 #endif
   // Runtime internals (see sanitizer.hpp); this fiber resumes inside them
   // (switch_resumed ends the region).
@@ -514,6 +515,7 @@ G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main, Bubble* bub
   g->id.store(new_goid(rt, p), std::memory_order_relaxed);
   g->is_main.store(is_main, std::memory_order_relaxed);
   g->fresh = true;
+  g->race_hidden = 0;
   g->wait_reason.store(WaitReason::none, std::memory_order_relaxed);
   g->eh = {};
   g->invoke = [](void* fn) { (*static_cast<Fn*>(fn))(); };
