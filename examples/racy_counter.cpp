@@ -15,14 +15,14 @@
 //   update at best. (goro is cooperative, which makes the race rarer in a
 //   plain build — not absent: every processor is its own thread.)
 // - goro's `go run -race` is ThreadSanitizer: build with
-//   `-DGORO_SANITIZE=thread` and run this. When two goroutines run the
-//   increment at the same time on two threads, the report shows both
-//   accesses: "WARNING: ThreadSanitizer: data race ... Write of size 4 ...
-//   Previous write of size 4". Goroutines this short often take turns
-//   instead, and what orders their turns (the thread they share, the
-//   WaitGroup's counter) hides the race from TSan: run it a few times, with
-//   GOMAXPROCS=4. mutex_counter.cpp is the fix.
-// - Files named racy_*.cpp are built only in the TSan build.
+//   `-DGORO_SANITIZE=thread` and run this. goro tells TSan about every
+//   goroutine switch and about no synchronization but Go's memory model,
+//   so the race is reported at any GOMAXPROCS (1 included, where the
+//   goroutines run one after the other), with the two goroutines' accesses:
+//   "WARNING: ThreadSanitizer: data race ... Write of size 4 ... Previous
+//   write of size 4". mutex_counter.cpp is the fix.
+// - Files named racy_*.cpp are built only in the TSan build, where a test
+//   checks that the race is reported.
 #include <goro/goro.hpp>
 
 #include <cstdio>

@@ -73,6 +73,21 @@ void await_at_least(const std::atomic<T>& a, T n) {
 }
 
 // ---------------------------------------------------------------------------
+// Race detection
+
+// Runs f() with its memory accesses and synchronization hidden from
+// ThreadSanitizer (without it, just runs f). For a test of what the runtime
+// does when a program races as Go's race detector defines it — closing a
+// channel that a goroutine is blocked sending on (Go reports it:
+// TestRaceChanSendClose, ported in tests/race) — which checks the outcome,
+// not the report.
+template <class F>
+decltype(auto) unseen_by_tsan(F&& f) {
+  goro::detail::RaceDisabled hidden;
+  return std::forward<F>(f)();
+}
+
+// ---------------------------------------------------------------------------
 // The process
 
 // CPU time (user + system) the whole process has used so far, in seconds.

@@ -23,6 +23,10 @@
 //   ("makechan: size out of range").
 // - Move-only element types (std::unique_ptr) work. T must be nothrow
 //   move-constructible (values move under the channel's lock).
+// - Race detection: ThreadSanitizer sees the edges of Go's memory model
+//   (detail/chan_core.hpp). Copying a handle is like copying Go's channel
+//   value, a read of the source and a write of the destination: its
+//   reference count (std::shared_ptr's atomic) synchronizes nothing for TSan.
 #pragma once
 
 #include <concepts>
@@ -35,6 +39,7 @@
 #include <utility>
 
 #include "detail/chan_core.hpp"
+#include "detail/race.hpp"
 
 namespace goro {
 
@@ -48,6 +53,38 @@ class Chan {
 
   // A nil channel (Go: var ch chan T).
   Chan() noexcept = default;
+
+  // Copies and moves share the channel. Under TSan the reference count is
+  // hidden (libstdc++'s shared_ptr counts with acq_rel atomics, which would
+  // order every goroutine that copies a handle after every other one).
+  Chan(const Chan& o) noexcept {
+    detail::RaceDisabled hidden;
+    detail::race_read(&o.core_);
+    core_ = o.core_;
+  }
+  Chan(Chan&& o) noexcept {
+    detail::RaceDisabled hidden;
+    detail::race_write(&o.core_);
+    core_ = std::move(o.core_);
+  }
+  Chan& operator=(const Chan& o) noexcept {
+    detail::RaceDisabled hidden;
+    detail::race_read(&o.core_);
+    detail::race_write(&core_);
+    core_ = o.core_;
+    return *this;
+  }
+  Chan& operator=(Chan&& o) noexcept {
+    detail::RaceDisabled hidden;
+    detail::race_write(&o.core_);
+    detail::race_write(&core_);
+    core_ = std::move(o.core_);
+    return *this;
+  }
+  ~Chan() {
+    detail::RaceDisabled hidden;
+    core_.reset();
+  }
 
   // A channel with the given buffer capacity (0: unbuffered). A negative
   // capacity, or one whose buffer (capacity * sizeof(T) bytes) is larger

@@ -50,6 +50,12 @@
 //
 // without_cancel(ctx) (Go 1.21) keeps ctx's values but is never done, has
 // no deadline, and its cause is null.
+//
+// Race detection (ThreadSanitizer, see the README): cancellation happens
+// before the receives that see done() closed and before err() returns
+// non-empty; copying or dropping a Context or a cancel function
+// synchronizes nothing (their shared reference counts are hidden, as
+// Chan's are).
 #pragma once
 
 #include <any>
@@ -68,6 +74,7 @@
 #include <variant>
 
 #include "chan.hpp"
+#include "detail/race.hpp"
 #include "detail/source_location.hpp"
 #include "detail/spinlock.hpp"
 #include "detail/stack.hpp"
@@ -198,7 +205,7 @@ struct ContextChild {
 // parent pointer: they reach their ancestor through `owner`, so that the
 // ancestor's strong reference to them makes no cycle.
 struct ContextNode : std::enable_shared_from_this<ContextNode> {
-  std::shared_ptr<ContextNode> parent;
+  RaceSharedPtr<ContextNode> parent;  // counts hidden from TSan (see Context)
   Chan<std::monostate> done;  // nil for background, value-only and after_func nodes
   std::optional<Clock::time_point> deadline;
   bool cancelable = false;
@@ -250,8 +257,18 @@ struct ContextNode : std::enable_shared_from_this<ContextNode> {
     if (t) t->stop();
     if (!done.is_nil()) done.close();
     for (auto& kid : kids) {
-      std::shared_ptr<ContextNode> k = kid.second.strong ? kid.second.strong : kid.second.weak.lock();
+      std::shared_ptr<ContextNode> k;
+      {
+        RaceDisabled hidden;  // reference counts synchronize nothing (see Context)
+        k = kid.second.strong ? kid.second.strong : kid.second.weak.lock();
+      }
       if (k) k->cancel(e, why, false);  // null: being freed
+      RaceDisabled hidden;
+      k.reset();
+    }
+    {
+      RaceDisabled hidden;
+      kids.clear();
     }
     if (remove_from_parent) leave_owner();
     // Go: afterFuncCtx.cancel — once.Do(func() { go a.f() }).
@@ -266,6 +283,7 @@ struct ContextNode : std::enable_shared_from_this<ContextNode> {
     {
       SpinGuard g(p->lock);
       if (!p->err) {
+        RaceDisabled hidden;  // reference counts synchronize nothing (see Context)
         p->children.emplace(this, ContextChild{weak_from_this(), after ? shared_from_this() : nullptr});
         return;
       }
@@ -281,6 +299,7 @@ struct ContextNode : std::enable_shared_from_this<ContextNode> {
     std::shared_ptr<ContextNode> keep;  // an after_func node's ancestor
     ContextNode* p = nullptr;
     if (after) {
+      RaceDisabled hidden;  // reference counts synchronize nothing (see Context)
       keep = owner.lock();
       p = keep.get();
     } else if (parent) {
@@ -295,6 +314,9 @@ struct ContextNode : std::enable_shared_from_this<ContextNode> {
       removed = std::move(it->second);
       p->children.erase(it);
     }
+    RaceDisabled hidden;  // reference counts synchronize nothing (see Context)
+    removed = {};
+    keep.reset();
   }
 
   // Sets up a deadline node: cancels now if t has passed, else arms a timer.
@@ -375,7 +397,10 @@ class Context {
  private:
   friend struct detail::ContextAccess;
   explicit Context(std::shared_ptr<detail::ContextNode> n) : node_(std::move(n)) {}
-  std::shared_ptr<detail::ContextNode> node_;
+  // Copies share the node. Under ThreadSanitizer its reference count is
+  // hidden: libstdc++ counts with acq_rel atomics, which would order every
+  // goroutine that copies or drops a Context after every other one.
+  detail::RaceSharedPtr<detail::ContextNode> node_;
 };
 
 // Cancels its context (and all derived from it) with errc::canceled.
@@ -390,7 +415,7 @@ class CancelFunc {
  private:
   friend struct detail::ContextAccess;
   explicit CancelFunc(std::shared_ptr<detail::ContextNode> n) : node_(std::move(n)) {}
-  std::shared_ptr<detail::ContextNode> node_;
+  detail::RaceSharedPtr<detail::ContextNode> node_;  // as Context's
 };
 
 // Cancels its context with errc::canceled and records a cause (see the top
@@ -414,7 +439,7 @@ class CancelCauseFunc {
   void cancel(std::exception_ptr cause) const {
     if (node_) node_->cancel(errc::canceled, std::move(cause), true);
   }
-  std::shared_ptr<detail::ContextNode> node_;
+  detail::RaceSharedPtr<detail::ContextNode> node_;  // as Context's
 };
 
 // The stop function of an after_func registration. Go: the `stop func()
@@ -435,13 +460,13 @@ class StopFunc {
  private:
   friend struct detail::ContextAccess;
   explicit StopFunc(std::shared_ptr<detail::ContextNode> n) : node_(std::move(n)) {}
-  std::shared_ptr<detail::ContextNode> node_;
+  detail::RaceSharedPtr<detail::ContextNode> node_;  // as Context's
 };
 
 namespace detail {
 
 struct ContextAccess {
-  static const std::shared_ptr<ContextNode>& node(const goro::Context& c) noexcept { return c.node_; }
+  static const RaceSharedPtr<ContextNode>& node(const goro::Context& c) noexcept { return c.node_; }
   template <class T>
   static T make(std::shared_ptr<ContextNode> n) {
     return T(std::move(n));

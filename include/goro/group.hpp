@@ -28,6 +28,7 @@
 #include <utility>
 #include <variant>
 
+#include "detail/race.hpp"
 #include "detail/source_location.hpp"
 #include "chan.hpp"
 #include "context.hpp"
@@ -65,11 +66,13 @@ class Group {
   void set_limit(int n) {
     Chan<std::monostate> sem = n < 0 ? Chan<std::monostate>{} : Chan<std::monostate>(static_cast<std::size_t>(n));
     {
+      detail::RaceDisabled hidden;  // the count of active goroutines orders nothing (see active_)
       detail::SpinGuard g(lock_);
       if (active_ != 0)
         throw std::logic_error("goro::Group: modify limit while goroutines in the group are still active");
       std::swap(sem_, sem);
       limit_zero_ = n == 0;
+      detail::race_release_merge(&sem_);  // the new limit happens before the go() that sees it
     }
     // The old channel is freed here, outside the lock.
   }
@@ -79,7 +82,9 @@ class Group {
   void go(F&& f, detail::SourceLocation loc = detail::SourceLocation::current()) {
     Chan<std::monostate> sem;
     {
+      detail::RaceDisabled hidden;  // the count of active goroutines orders nothing (see active_)
       detail::SpinGuard g(lock_);
+      detail::race_acquire(&sem_);  // see set_limit
       if (limit_zero_) throw std::logic_error("goro::Group: go() with a limit of 0 would block forever");
       sem = sem_;
       ++active_;
@@ -93,11 +98,14 @@ class Group {
   bool try_go(F&& f, detail::SourceLocation loc = detail::SourceLocation::current()) {
     Chan<std::monostate> sem;
     {
+      detail::RaceDisabled hidden;  // the count of active goroutines orders nothing (see active_)
       detail::SpinGuard g(lock_);
+      detail::race_acquire(&sem_);  // see set_limit
       sem = sem_;
       ++active_;
     }
     if (!sem.is_nil() && !sem.try_send(std::monostate{})) {
+      detail::RaceDisabled hidden;  // the count of active goroutines orders nothing (see active_)
       detail::SpinGuard g(lock_);
       --active_;
       return false;
@@ -168,6 +176,7 @@ class Group {
     if (!sem.is_nil()) sem.recv();
     sem = Chan<std::monostate>{};
     {
+      detail::RaceDisabled hidden;  // the count of active goroutines orders nothing (see active_)
       detail::SpinGuard g(lock_);
       --active_;
     }
@@ -181,6 +190,9 @@ class Group {
   //   set_limit, under lock_, and only while active_ == 0.
   // - active_: go()/try_go() calls in progress plus goroutines not yet
   //   finished; each holds a copy of the sem_ it took its token from.
+  //   Hidden from ThreadSanitizer with the lock that guards it: each
+  //   goroutine's end would otherwise order every later go() after it (Go's
+  //   errgroup orders only Wait after its goroutines).
   // - error_: the first exception; set once.
   Context ctx_;
   CancelCauseFunc cancel_;

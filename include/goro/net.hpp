@@ -262,7 +262,14 @@ struct NetFd {
     if (!closed.is_nil()) closed.close();
     // Memory ordering: seq_cst — pairs with poll_wait's increment (wait_fd.hpp).
     if (pd->plain_waiters.load(std::memory_order_seq_cst) > 0) ::shutdown(sysfd, SHUT_RDWR);  // wakes poll(2)
-    if ((s >> 1) != 0) csema.acquire(false, goro::detail::WaitReason::semaphore);
+    if ((s >> 1) != 0) {
+      csema.acquire(false, goro::detail::WaitReason::semaphore);
+      // Memory ordering: acquire — reads what the last decref's fetch_sub
+      // wrote, so every operation's use of sysfd and pd happens before the
+      // teardown below. (The semaphore's hand-off orders it too, but it is
+      // runtime-internal, which ThreadSanitizer does not see: race.hpp.)
+      (void)state.load(std::memory_order_acquire);
+    }
     goro::detail::pd_deregister(pd);
     ::close(sysfd);
     goro::detail::poll_cache().put(pd);

@@ -18,6 +18,8 @@
 //   RWMutex`, `fatal error: sync: Unlock of unlocked RWMutex`, then exit 2.
 // - Memory: a writer's critical section is visible to every later reader
 //   and writer; readers' sections are visible to the next writer.
+//   ThreadSanitizer sees these edges and no other (Go's race annotations in
+//   sync/rwmutex.go): readers are not ordered with each other.
 // - Non-copyable, non-movable; must outlive every call on it.
 //
 //   class SafeMap {
@@ -42,6 +44,7 @@
 #include "detail/config.hpp"
 #include "detail/fatal.hpp"
 #include "detail/goroutine.hpp"
+#include "detail/race.hpp"
 #include "detail/wait_queue.hpp"
 #include "mutex.hpp"
 
@@ -55,28 +58,38 @@ class GORO_CAPABILITY("mutex") RWMutex {
 
   // Locks for reading. Go: RWMutex.RLock.
   void lock_shared() GORO_ACQUIRE_SHARED() {
+    detail::RaceDisabled hidden;    // see "Race detection" below
+    detail::race_read(&writer_);    // Go: `_ = rw.w.state`
     // Memory ordering: acquire pairs with unlock()'s release add, so the
     // last writer's critical section is visible to this reader.
     if (GORO_UNLIKELY(reader_count_.fetch_add(1, std::memory_order_acquire) + 1 < 0)) {
       // A writer is pending, wait for it.
       reader_sem_.acquire(false, detail::WaitReason::sync_rwmutex_rlock);
     }
+    detail::race_acquire(&reader_sem_);
   }
 
   // Tries to lock for reading without blocking. Go: RWMutex.TryRLock.
   bool try_lock_shared() noexcept GORO_TRY_ACQUIRE_SHARED(true) {
+    detail::RaceDisabled hidden;
+    detail::race_read(&writer_);
     // Memory ordering: relaxed load only steers the loop; the CAS acquires
     // as lock_shared() does.
     std::int32_t c = reader_count_.load(std::memory_order_relaxed);
     for (;;) {
       if (c < 0) return false;
-      if (reader_count_.compare_exchange_weak(c, c + 1, std::memory_order_acquire, std::memory_order_relaxed))
+      if (reader_count_.compare_exchange_weak(c, c + 1, std::memory_order_acquire, std::memory_order_relaxed)) {
+        detail::race_acquire(&reader_sem_);
         return true;
+      }
     }
   }
 
   // Undoes one lock_shared(). Go: RWMutex.RUnlock.
   void unlock_shared() GORO_RELEASE_SHARED() {
+    detail::RaceDisabled hidden;
+    detail::race_read(&writer_);
+    detail::race_release_merge(&writer_sem_);  // readers do not order each other
     // Memory ordering: release — this reader's reads happen before a
     // pending writer's writes (the writer acquires reader_count_ or
     // reader_wait_ after us).
@@ -90,6 +103,8 @@ class GORO_CAPABILITY("mutex") RWMutex {
   // Locks for writing: waits for other writers, then for the active readers.
   // Go: RWMutex.Lock.
   void lock() GORO_ACQUIRE() GORO_NO_TSA {
+    detail::RaceDisabled hidden;  // writer_'s own edges are hidden too, as in Go
+    detail::race_read(&writer_);
     // First, resolve competition with other writers.
     writer_.lock(detail::WaitReason::sync_rwmutex_lock);
     // Announce to readers there is a pending writer.
@@ -103,10 +118,14 @@ class GORO_CAPABILITY("mutex") RWMutex {
     if (r != 0 && reader_wait_.fetch_add(r, std::memory_order_acq_rel) + r != 0) {
       writer_sem_.acquire(false, detail::WaitReason::sync_rwmutex_lock);
     }
+    detail::race_acquire(&reader_sem_);  // the last writer
+    detail::race_acquire(&writer_sem_);  // every reader so far
   }
 
   // Tries to lock for writing without blocking. Go: RWMutex.TryLock.
   bool try_lock() noexcept GORO_TRY_ACQUIRE(true) GORO_NO_TSA {
+    detail::RaceDisabled hidden;
+    detail::race_read(&writer_);
     if (!writer_.try_lock()) return false;
     std::int32_t expected = 0;
     // Memory ordering: acquire the departed readers' releases, as lock() does.
@@ -115,11 +134,16 @@ class GORO_CAPABILITY("mutex") RWMutex {
       writer_.unlock();
       return false;
     }
+    detail::race_acquire(&reader_sem_);
+    detail::race_acquire(&writer_sem_);
     return true;
   }
 
   // Undoes lock(). Go: RWMutex.Unlock.
   void unlock() GORO_RELEASE() GORO_NO_TSA {
+    detail::RaceDisabled hidden;
+    detail::race_read(&writer_);
+    detail::race_release(&reader_sem_);  // before any reader or writer can get in
     // Announce to readers there is no active writer.
     // Memory ordering: release publishes the writer's critical section to
     // readers (their acquire fetch_add in lock_shared).
@@ -146,6 +170,13 @@ class GORO_CAPABILITY("mutex") RWMutex {
       writer_sem_.release(false);
     }
   }
+
+  // Race detection (Go: sync/rwmutex.go). Under ThreadSanitizer the
+  // counters, semaphores and the inner Mutex are hidden (race.hpp); the
+  // edges are Go's: Unlock releases reader_sem_ (a store: the last writer),
+  // which every later RLock and Lock acquire; RUnlock merges into
+  // writer_sem_, which every later Lock acquires. Each call reads writer_
+  // as a plain access (Go: `_ = rw.w.state`).
 
   // Invariants (Go's comments, sync/rwmutex.go):
   // - writer_: held by the writer, and by a writer waiting for readers to

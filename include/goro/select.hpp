@@ -16,7 +16,9 @@
 //
 // Go: selectgo in runtime/select.go — random poll order, channels locked in
 // address order, the caller enqueued on every channel, and on wake-up
-// dequeued from all the others.
+// dequeued from all the others. The case that runs makes the same
+// happens-before edges (and ThreadSanitizer annotations) as the channel
+// operation alone would (detail/chan_core.hpp); the others make none.
 #pragma once
 
 #include <algorithm>
@@ -51,10 +53,6 @@ struct GORO_CAPABILITY("mutex") SelectLocks {
     for (std::size_t i = 0; i < n; ++i)
       if (i == 0 || order[i] != order[i - 1]) order[i]->lock();
   }
-  // TSan: what unlock() releases, done by the parking goroutine itself.
-  void tsan_release() noexcept {
-    for (std::size_t i = 0; i < n; ++i) detail::tsan_release(order[i]->sync_address());
-  }
   void unlock() GORO_RELEASE() GORO_NO_TSA {
     for (std::size_t i = n; i-- > 0;)
       if (i == 0 || order[i] != order[i - 1]) order[i]->unlock();
@@ -73,6 +71,7 @@ inline std::uint32_t select_rand() noexcept {
 // Runs the select over cases[0..n); returns the chosen index, or -1 if
 // nothing was ready and has_default.
 inline int select_go(SelectCase* cases, std::size_t n, bool has_default) GORO_NO_TSA {
+  RaceDisabled hidden;  // see chan_core.hpp
   constexpr std::size_t kMax = 64;
   if (n > kMax) fatal("goro::select: more than 64 cases");
   std::array<std::uint16_t, kMax> poll;
@@ -131,9 +130,13 @@ inline int select_go(SelectCase* cases, std::size_t n, bool has_default) GORO_NO
   Waiter* waiters = reinterpret_cast<Waiter*>(storage);
   G* self = current_g();
   Parker* parker = self ? nullptr : &thread_parker();
+  // Our clock while parked, for whichever case's partner wakes us (one token
+  // shared by the waiters: only the winner's is ever taken).
+  void* const race_park = race_token();
   for (std::size_t k = 0; k < active; ++k) {
     const std::size_t i = poll[k];
     Waiter* w = new (&waiters[i]) Waiter(self, parker);
+    w->race_park = race_park;
     w->elem = cases[i].elem;
     w->select_done = &select_done;
     w->case_index = static_cast<std::uint32_t>(i);
@@ -153,7 +156,7 @@ inline int select_go(SelectCase* cases, std::size_t n, bool has_default) GORO_NO
   }
   locks.unlock();
   SelectCase& c = cases[winner];
-  tsan_acquire(&waiters[winner]);  // the winner's waker happens before us
+  c.chan->race_woken(waiters[winner]);
   const bool success = waiters[winner].success;
   for (std::size_t k = 0; k < active; ++k) waiters[poll[k]].~Waiter();
   if (c.is_send) {

@@ -83,8 +83,14 @@ class Semaphore {
     push_back(&node);
     // In a synctest bubble the wait is durable, as x/sync's channel-based
     // wait is in Go (releasing to it from outside the bubble is fatal).
+    // ThreadSanitizer: lock_'s synchronization is visible (Go's Weighted has a
+    // Mutex), but block() unlocks it inside the runtime, which TSan does not
+    // see, and the waker's edge is its own unlock of lock_ after granting:
+    // both are stated here (Spinlock's only member is its atomic).
+    detail::tsan_release(&lock_);
     parked.block(lock_, detail::caller_bubble() ? detail::WaitReason::semaphore_durable
                                                 : detail::WaitReason::semaphore);  // releases lock_ once we can be woken
+    detail::tsan_acquire(&lock_);
     // The waker set granted (and took us off the list) before wake().
     if (GORO_UNLIKELY(!node.granted)) detail::fatal("goro::Semaphore: woken without the tokens");
   }
@@ -269,6 +275,11 @@ class Semaphore {
       lock_.lock();
     }
     // A woken waiter may return at once: unlink it before waking it.
+    // ThreadSanitizer: these reads of the waiters' Waiter (on their stacks)
+    // are runtime internals, not recorded: the woken waiter, which reuses
+    // that memory as soon as it returns, is ordered after our unlock of
+    // lock_ above, not after them.
+    detail::TsanIgnoreAccesses internals;
     while (detail::Waiter* w = woken.pop_front()) w->wake();
   }
 

@@ -39,6 +39,7 @@
 #include "chan.hpp"
 #include "detail/fatal.hpp"
 #include "detail/processor.hpp"
+#include "detail/race.hpp"
 #include "detail/timers.hpp"
 #include "detail/wait_queue.hpp"
 #include "mutex.hpp"
@@ -148,6 +149,11 @@ namespace detail {
 // is ending). `firing` is true while a one-shot firing that took `self` is
 // still sending its value. rt, bubble and callback are set by make() and
 // then immutable.
+//
+// ThreadSanitizer: the bookkeeping under `lock` is hidden (RaceDisabled), so
+// that goroutines that stop or reset the same timer are not ordered by it
+// (Go's timers are runtime internals); what the timer sends is a channel
+// send, with a channel's edges.
 struct ChanTimer : std::enable_shared_from_this<ChanTimer> {
   RuntimeTimer timer;
   Chan<Clock::time_point> ch{1};
@@ -186,6 +192,7 @@ struct ChanTimer : std::enable_shared_from_this<ChanTimer> {
   }
 
   static void discard(RuntimeTimer* t) {
+    RaceDisabled hidden;
     auto* s = static_cast<ChanTimer*>(t->arg);
     std::shared_ptr<ChanTimer> release;  // destroyed after the guard
     SpinGuard g(s->lock);
@@ -226,6 +233,7 @@ struct ChanTimer : std::enable_shared_from_this<ChanTimer> {
       else ch.try_send(now());
       return;
     }
+    RaceDisabled hidden;
     {
       SpinGuard g(lock);
       self = shared_from_this();
@@ -246,6 +254,7 @@ struct ChanTimer : std::enable_shared_from_this<ChanTimer> {
   // another thread is waited for, so that its value is in the channel when
   // stop returns (Timer::stop then discards it).
   bool stop() {
+    RaceDisabled hidden;
     for (;;) {
       if (bubble ? bubble_remove_timer(bubble.get(), &timer) : remove_timer(&timer)) {
         std::shared_ptr<ChanTimer> release;  // destroyed after the guard
@@ -321,6 +330,7 @@ class Timer {
   // or the timer was stopped before. Go: Timer.Stop (Go 1.23).
   bool stop() {
     state_->check_bubble();
+    detail::RaceDisabled hidden;  // timer internals: no edge between stops and resets (see ChanTimer)
     std::lock_guard<Mutex> guard(mu_);
     return stop_locked();
   }
@@ -333,6 +343,7 @@ class Timer {
     // Memory ordering: acquire pairs with Runtime::shutdown's release of the state.
     if (runtime_state_->load(std::memory_order_acquire) >= detail::RuntimeState::stopping)
       detail::fatal("goro::Timer::reset: the Scheduler this Timer was created on has been destroyed");
+    detail::RaceDisabled hidden;  // timer internals: no edge between stops and resets (see ChanTimer)
     std::lock_guard<Mutex> guard(mu_);
     const bool was_active = stop_locked();
     state_->arm(d);

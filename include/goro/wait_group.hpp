@@ -18,7 +18,10 @@
 //   `fatal error: sync: WaitGroup is reused before previous Wait has returned`.
 // - Memory: everything a goroutine did before done() is visible after the
 //   wait() that it unblocks (Go: done "synchronizes before" the return of
-//   any wait it unblocks).
+//   any wait it unblocks). ThreadSanitizer sees that edge and no other, as
+//   Go's race detector does: done()s do not order each other, nor add()s
+//   anything; an add() that starts from zero concurrently with a wait() is
+//   reported as a race (Go: the misuse "Add called concurrently with Wait").
 // - Non-copyable, non-movable; it must outlive every call on it. It may be
 //   destroyed as soon as wait() returns in the only waiter (the usual
 //   `{ WaitGroup wg; ...; wg.wait(); }`).
@@ -40,6 +43,7 @@
 #include "detail/config.hpp"
 #include "detail/fatal.hpp"
 #include "detail/goroutine.hpp"
+#include "detail/race.hpp"
 #include "detail/source_location.hpp"
 #include "detail/wait_queue.hpp"
 #include "scheduler.hpp"
@@ -56,25 +60,28 @@ class WaitGroup {
   // every goroutine or thread blocked in wait() is released. A negative
   // counter is fatal. Go: WaitGroup.Add.
   void add(int delta) {
+    // ThreadSanitizer (Go: sync/waitgroup.go): a done() merges its past into
+    // the WaitGroup's clock, which wait() acquires; the counter, the
+    // semaphore and add()s with a positive delta make no edge.
+    detail::RaceDisabled hidden;
+    if (delta < 0) detail::race_release_merge(this);
+    // Memory ordering: relaxed — a caller inside a bubble created that
+    // bubble's count itself (program order); others only skip a check.
+    if (GORO_UNLIKELY(detail::live_bubbles.load(std::memory_order_relaxed) != 0)) associate_bubble();
     // Memory ordering: acq_rel — release publishes what this goroutine did
     // before done(); acquire lets the call that brings the counter to zero
     // carry every earlier done()'s release on to the waiters (the RMWs form
     // one release sequence), through the semaphore.
-    // ThreadSanitizer, as Go's race detector: done() happens before the wait
-    // it releases, but add() and done() do not order each other (or every
-    // goroutine spawned after an add would look ordered after all finished
-    // ones, hiding their races). The counter itself is runtime-internal.
-    if (delta < 0) detail::tsan_release(this);
-    detail::TsanIgnore tsan_ignore;
-    // Memory ordering: relaxed — a caller inside a bubble created that
-    // bubble's count itself (program order); others only skip a check.
-    if (GORO_UNLIKELY(detail::live_bubbles.load(std::memory_order_relaxed) != 0)) associate_bubble();
     const std::uint64_t state =
         state_.fetch_add(static_cast<std::uint64_t>(static_cast<std::int64_t>(delta)) << 32,
                          std::memory_order_acq_rel) +
         (static_cast<std::uint64_t>(static_cast<std::int64_t>(delta)) << 32);
     const auto v = static_cast<std::int32_t>(state >> 32);  // counter
     const auto w = static_cast<std::uint32_t>(state);       // waiters
+    // The first increment must be ordered with wait(): a read here, a write
+    // in the first waiter (Go models it so: several counters may go up from
+    // zero concurrently, waiters may not).
+    if (delta > 0 && v == delta) detail::race_read(&sema_);
     if (GORO_UNLIKELY(v < 0)) detail::fatal("sync: negative WaitGroup counter");
     if (GORO_UNLIKELY(w != 0 && delta > 0 && v == delta))
       detail::fatal("sync: WaitGroup misuse: Add called concurrently with Wait");
@@ -87,8 +94,9 @@ class WaitGroup {
 
   // Blocks until the counter is zero. Go: WaitGroup.Wait.
   void wait() {
+    detail::RaceDisabled hidden;
     wait_counter_zero();
-    detail::tsan_acquire(this);  // every done() happens before (see add)
+    detail::race_acquire(this);  // every done() happens before (see add)
   }
 
   // Starts f() in a new goroutine tracked by this group: add(1), then the
@@ -161,6 +169,7 @@ class WaitGroup {
       // done()s' writes (acquire there too: GCC rejects a failure order
       // stronger than the success order).
       if (cas_state(state, state + 1)) {
+        if (static_cast<std::uint32_t>(state) == 0) detail::race_write(&sema_);  // see add
         sema_.acquire(false, wait_reason());
         // Memory ordering: relaxed — a sanity check; the sema ordered us after the reset.
         if (state_.load(std::memory_order_relaxed) != 0)
@@ -171,13 +180,12 @@ class WaitGroup {
     }
   }
 
+  // Called inside add's or wait's RaceDisabled scope.
   std::uint64_t load_state() noexcept {
-    detail::TsanIgnore tsan_ignore;  // runtime-internal (see add)
     return state_.load(std::memory_order_acquire);  // acquire: see wait_counter_zero
   }
 
   bool cas_state(std::uint64_t& expected, std::uint64_t desired) noexcept {
-    detail::TsanIgnore tsan_ignore;  // runtime-internal (see add)
     // Memory ordering: acquire on both outcomes: see wait_counter_zero.
     return state_.compare_exchange_weak(expected, desired, std::memory_order_acquire, std::memory_order_acquire);
   }

@@ -147,6 +147,9 @@ struct alignas(cache_line) G {
   std::atomic<bool> is_main{false};  // goroutine 1 under goro::run
   bool fresh = false;  // not yet run: its TSan fiber is new (see switch_jump)
   bool durably_blocked = false;  // parked durably, counted so by its bubble
+  // TSan: RaceDisabled scopes (race.hpp) open in this goroutine; only the
+  // goroutine itself touches it (see tsan_release_through).
+  std::uint16_t race_hidden = 0;
   std::atomic<std::uint64_t> id{0};
   std::atomic<std::int64_t> wait_since{0};  // monotonic ns when it last parked (dump)
   // When it was readied, if this ready is sampled for the scheduler-latency

@@ -56,7 +56,7 @@ struct M {
   std::thread thread;
   std::int64_t idle_since = 0;
   void* altstack = nullptr;  // alternate signal stack (stack overflow reports)
-  char tsan_token = 0;       // TSan: this thread's hand-over token (see sanitizer.hpp)
+  char tsan_token = 0;       // TSan: released once when the thread starts (see sanitizer.hpp)
   EhState* eh_globals = nullptr;  // this thread's __cxa_eh_globals (fixed per thread)
   // Inside goro::blocking: the goroutine and the P it left (Go: m.oldp).
   G* blocked_g = nullptr;

@@ -254,7 +254,6 @@ inline void enter_blocking(M* m) {
 // run queue and this thread parks.
 inline void exit_blocking(M* m) {
   // Runtime internals (see sanitizer.hpp); if we switch, we resume inside them.
-  tsan_leave(&m->tsan_token);
   tsan_ignore_begin();
   struct Resume {
     ~Resume() { tsan_resume(&current_m()->tsan_token); }

@@ -314,6 +314,7 @@ inline bool stop_m(M* m, std::int64_t until) {
 // An M's thread: its scheduling loop. Go: mstart and schedule.
 inline void m_main(M* m) {
   set_current_m(m);
+  sanitizer_thread_started();
   tsan_release(&m->tsan_token);  // goroutines resumed here see this thread's setup
   tsan_ignore_begin();  // the scheduling loop is runtime internals (see sanitizer.hpp)
   m->eh_globals = thread_eh_globals();

@@ -248,7 +248,8 @@ struct Runtime {
   // TSan: the fiber Ms are started from. A new thread inherits its
   // creator's happens-before; goroutines resuming on an M acquire the M's
   // start (see tsan_resume), so Ms must not be created from a goroutine's
-  // fiber, or every goroutine would be ordered after that one's past.
+  // fiber, or every goroutine would be ordered after that one's past. This
+  // fiber has no past (see sanitizer_create_spawner).
   SanitizerFiber tsan_spawner;
   // Held while an OS thread is created (an M, the monitor), outside the
   // scheduler's spinlock: creation takes tens of microseconds. Serializes

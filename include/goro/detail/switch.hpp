@@ -184,8 +184,8 @@ GORO_ALWAYS_INLINE bool do_pending(M* m, Fiber&& from) {
         bubble_park(m, prev);
         return true;
       }
-      // Runtime-internal here: the parked goroutine already released the
-      // lock's synchronization for TSan before it switched (Waiter::block).
+      // Runtime-internal here: TSan does not see this unlock; the primitive
+      // that parked states its own edges (race.hpp).
       if (!m->unlockf(prev, m->unlock_arg)) ready(prev);
       return true;
     }
@@ -304,12 +304,12 @@ GORO_NOINLINE inline G* park_begin(M* m, G* g, bool (*unlockf)(G*, void*), void*
                                    WaitReason reason) {
 #if GORO_TSAN
   // A bubble's goroutines blocking happen before goro::testing::wait
-  // returns and before the bubble's clock moves (Go: racereleasemergeg).
-  if (Bubble* b = g->bubble) tsan_release(b);
+  // returns and before the bubble's clock moves (Go: racereleasemergeg),
+  // also when they park inside a sync primitive's RaceDisabled scope.
+  if (Bubble* b = g->bubble) tsan_release_through(b, g->race_hidden);
 #endif
   // Runtime internals (see sanitizer.hpp); this fiber resumes inside them
   // (switch_resumed ends the region).
-  tsan_leave(&m->tsan_token);
   tsan_ignore_begin();
   // Memory ordering: relaxed — informational (dump, deadlock check).
   g->wait_reason.store(reason, std::memory_order_relaxed);
@@ -357,7 +357,6 @@ GORO_ALWAYS_INLINE void park(bool (*unlockf)(G*, void*), void* arg, WaitReason r
 GORO_NOINLINE inline G* yield_begin(M* m, G* g) {
   // Runtime internals (see sanitizer.hpp); this fiber resumes inside them
   // (switch_resumed ends the region).
-  tsan_leave(&m->tsan_token);
   tsan_ignore_begin();
   G* next = next_local(m);
   if (!next) {
@@ -410,6 +409,26 @@ inline void run_body(G* g) noexcept {
   g->destroy(g->fn);
 }
 
+#if GORO_TSAN
+// Not inlined: its frame (and run_body's) must lie below the boundary that
+// run_body_below_page sets.
+GORO_NOINLINE inline void run_body_out_of_line(G* g) noexcept { run_body(g); }
+
+// Under TSan: runs g's body with the stack pointer moved below a page
+// boundary, and returns that boundary. Every frame of the goroutine then
+// lies in [stack base, boundary), which goroutine_entry makes TSan forget
+// when the goroutine ends (sanitizer_forget_stack needs whole pages).
+GORO_NOINLINE inline char* run_body_below_page(G* g) noexcept {
+  const auto frame = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+  const std::uintptr_t boundary = frame & ~std::uintptr_t{4095};
+  // The stack pointer is below `frame`: this moves it below `boundary`.
+  void* pad = __builtin_alloca(frame - boundary + 64);
+  asm volatile("" : : "r"(pad) : "memory");
+  run_body_out_of_line(g);
+  return reinterpret_cast<char*>(boundary);
+}
+#endif
+
 // Every goroutine stack runs this loop: run the goroutine, then switch away
 // leaving the fiber suspended here until a later spawn reuses the stack.
 // The final switch is inlined into this frame (see Fiber).
@@ -422,16 +441,20 @@ inline void goroutine_entry(Fiber from) noexcept {
     M* m = current_m();
     G* g = m->curg();
     tsan_resume(&m->tsan_token);
-    tsan_acquire(g);  // Go: the go statement happens before the goroutine starts
+    tsan_acquire(g->fn);  // Go: the go statement happens before the goroutine starts
+#if GORO_TSAN
+    char* const frames_end = run_body_below_page(g);
+#else
     run_body(g);
+#endif
     tsan_release(&g->rt->live);  // ... and its end before ~Scheduler returns
     if (g->bubble) tsan_release(g->bubble);  // ... and before its synctest returns
-    // The next goroutine to get this stack (which acquires g when it starts)
-    // must not see our frames' accesses as racing with its own. The cost: a
-    // finished goroutine is ordered before the one that reuses its stack.
-    tsan_release(g);
-    tsan_leave(&current_m()->tsan_token);
     tsan_ignore_begin();  // ended just before the final switch (switch_jump)
+#if GORO_TSAN
+    // The next goroutine to get this stack starts afresh: not ordered after
+    // us, and not racing with our dead frames.
+    sanitizer_forget_stack(g->stack.base, frames_end);
+#endif
 
     m = current_m();
     Runtime* rt = g->rt;
@@ -466,7 +489,10 @@ G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main, Bubble* bub
   G* g = g_at(s.top());
   char* gmem = reinterpret_cast<char*>(g);
   try {
-    if constexpr (sizeof(Fn) <= G::inline_fn_size && alignof(Fn) <= 16) {
+    // Under TSan always on the heap: a fresh object per goroutine, whose
+    // address is the go statement's happens-before edge (spawn) and whose
+    // memory no earlier goroutine touched (G::fn_storage is reused).
+    if constexpr (!GORO_TSAN && sizeof(Fn) <= G::inline_fn_size && alignof(Fn) <= 16) {
       g->fn = new (g->fn_storage) Fn(std::forward<F>(f));
       g->destroy = [](void* fn) noexcept { static_cast<Fn*>(fn)->~Fn(); };
     } else {
@@ -489,6 +515,7 @@ G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main, Bubble* bub
   g->id.store(new_goid(rt, p), std::memory_order_relaxed);
   g->is_main.store(is_main, std::memory_order_relaxed);
   g->fresh = true;
+  g->race_hidden = 0;
   g->wait_reason.store(WaitReason::none, std::memory_order_relaxed);
   g->eh = {};
   g->invoke = [](void* fn) { (*static_cast<Fn*>(fn))(); };
@@ -527,7 +554,7 @@ void spawn(Runtime* rt, F&& f, SourceLocation loc, bool is_main = false) {
   if (p) P::Counters::bump(p->counters.created);
   else rt->created_no_p.fetch_add(1, std::memory_order_relaxed);
   tsan_ignore_end();
-  tsan_release(g);  // Go: the go statement happens before the goroutine starts
+  tsan_release(g->fn);  // Go: the go statement happens before the goroutine starts
   TsanIgnore tsan_ignore;
   if (p) {
     runq_put(rt, p, g, !chaos(rt, 2));

@@ -7,6 +7,10 @@
 //
 // Sema is Go's runtime semaphore (sema.go: semacquire1/semrelease1) on top
 // of it: the building block of Mutex, RWMutex and WaitGroup.
+//
+// ThreadSanitizer: a wake-up is no happens-before edge by itself (Go's
+// runtime is invisible to its race detector): each primitive states its own
+// edges (race.hpp), and all of this runs hidden (RaceDisabled).
 #pragma once
 
 #include <atomic>
@@ -18,13 +22,17 @@
 #include "machine.hpp"
 #include "parker.hpp"
 #include "processor.hpp"
+#include "race.hpp"
 #include "spinlock.hpp"
 
 namespace goro::detail {
 
-// The calling plain thread's parker. Not inlined: see current_m().
+// The calling plain thread's parker. Not inlined: see current_m(). Hidden
+// from TSan: inside goro::blocking, goroutines that take turns on one thread
+// share it (and its lazy initialization), which TSan would take for a race.
 GORO_NOINLINE inline Parker& thread_parker() noexcept {
   asm volatile("" ::: "memory");
+  RaceDisabled hidden;
   static thread_local Parker p __attribute__((tls_model("initial-exec")));
   return p;
 }
@@ -32,9 +40,11 @@ GORO_NOINLINE inline Parker& thread_parker() noexcept {
 // One blocked party. Lives on the blocked party's stack; a waker must not
 // touch it after wake() (the waiter may return at once).
 //
-// Invariants: next/prev/queued under the owning queue's lock; ticket, elem
-// and the select fields are written by the waker before wake() and read by
-// the waiter after it wakes (wake() publishes them).
+// Invariants: next/prev/queued under the owning queue's lock; ticket, elem,
+// success, race_wake and the select fields are written by the waker before
+// wake() and read by the waiter after it wakes (wake() publishes them);
+// race_park is set by the waiter before it blocks, and then taken (set to
+// null) by a waker or dropped by the waiter after it wakes.
 struct Waiter {
   Waiter() noexcept {
     G* cur = current_g();
@@ -56,15 +66,19 @@ struct Waiter {
   std::atomic<std::uint32_t>* select_done = nullptr;
   std::uint32_t case_index = 0;
   bool success = false;       // channels: false means woken by close
+  // TSan clock tokens (race.hpp), channels only: the waiter's clock when it
+  // blocked, which a waker may take to act for it (Go: racereleaseacquireg
+  // on sg.g), and one the waker leaves for it to acquire once awake.
+  void* race_park = nullptr;
+  void* race_wake = nullptr;
 
   // Wakes the waiter. Call without holding the queue's lock if possible
   // (ready() may take the scheduler lock).
   void wake() noexcept {
-    // Read what we need first: once released, the waiter may return and
-    // reuse this memory (and TSan must see our reads ordered before that).
+    // Read what we need first: once woken, the waiter may return and reuse
+    // this memory.
     G* gg = g;
     Parker* pp = parker;
-    tsan_release(this);  // the waker happens before the woken (see sanitizer.hpp)
     if (gg) {
       ready(gg);
     } else {
@@ -79,19 +93,11 @@ struct Waiter {
   template <class Lock>
   GORO_ALWAYS_INLINE void block(Lock& lock, WaitReason reason) GORO_RELEASE(lock) GORO_NO_TSA {
     if (g) {
-      // For TSan the unlock is ours, done now: the real one runs on the
-      // next context, inside the runtime's ignored region (see sanitizer.hpp).
-      if constexpr (requires { lock.tsan_release(); }) {
-        lock.tsan_release();
-      } else {
-        tsan_release(&lock);
-      }
       park(&unlock_fn<Lock>, &lock, reason);
     } else {
       lock.unlock();
       parker->park();
     }
-    tsan_acquire(this);
   }
 
  private:
@@ -160,6 +166,7 @@ class Sema {
   explicit Sema(std::uint32_t initial = 0) noexcept : count_(initial) {}
 
   bool try_acquire() noexcept {
+    RaceDisabled hidden;
     if (!take()) return false;
     wait_for_releasers();
     return true;
@@ -168,6 +175,7 @@ class Sema {
   // Go: semacquire1. lifo puts the waiter at the head (a waiter that was
   // already woken once and lost the race, as sync.Mutex does).
   void acquire(bool lifo, WaitReason reason) GORO_NO_TSA {
+    RaceDisabled hidden;
     chaos_point();
     if (take()) return wait_for_releasers();
     Waiter w;
@@ -199,6 +207,7 @@ class Sema {
   // Go: semrelease1. handoff passes the count directly to the first waiter
   // and yields to it (sync.Mutex's starvation mode).
   void release(bool handoff) {
+    RaceDisabled hidden;
     // Memory ordering: relaxed — the seq_cst (hence release) increment of
     // count_ below orders it before any acquire that takes our count.
     releasers_.fetch_add(1, std::memory_order_relaxed);
