@@ -32,8 +32,9 @@ TEST_CASE("signal on a Cond wakes exactly one waiting goroutine") {
       goro::Cond c(m);
       int n = 2;
       goro::Chan<bool> running(n), awake(n);
+      goro::WaitGroup done;  // m and c live on this stack: outlive the waiters' unlocks
       for (int i = 0; i < n; ++i) {
-        goro::go([&m, &c, running, awake] {
+        done.go([&m, &c, running, awake] {
           m.lock();
           running.send(true);
           c.wait();
@@ -52,6 +53,7 @@ TEST_CASE("signal on a Cond wakes exactly one waiting goroutine") {
         --n;
       }
       c.signal();
+      done.wait();
     });
   }
   CHECK(not_asleep == 0);
@@ -73,8 +75,9 @@ TEST_CASE("signal on a Cond wakes the waiters in the order they started waiting"
       goro::Cond c(m);
       goro::Chan<bool> running(n);
       goro::Chan<int> awake(n);
+      goro::WaitGroup done;  // m and c live on this stack: outlive the waiters' unlocks
       for (int i = 0; i < n; ++i) {
-        goro::go([&m, &c, running, awake, i] {
+        done.go([&m, &c, running, awake, i] {
           m.lock();
           running.send(true);
           c.wait();
@@ -91,6 +94,7 @@ TEST_CASE("signal on a Cond wakes the waiters in the order they started waiting"
         m.unlock();
       }
       awake.recv();  // the last one
+      done.wait();
     });
   }
   CHECK(wrong.empty());
@@ -112,8 +116,9 @@ TEST_CASE("successive signals on a Cond wake queued waiters first in, first out"
       goro::Cond c(m);
       goro::Chan<int> awake(n);
       int queued = 0;  // guarded by m
+      goro::WaitGroup done;  // m and c live on this stack: outlive the waiters' unlocks
       for (int i = 0; i < n; ++i) {
-        goro::go([&m, &c, &queued, awake, i] {
+        done.go([&m, &c, &queued, awake, i] {
           m.lock();
           ++queued;
           c.wait();
@@ -134,6 +139,7 @@ TEST_CASE("successive signals on a Cond wake queued waiters first in, first out"
         c.signal();
         wake_order.push_back(*awake.recv());
       }
+      done.wait();
     });
   }
   CHECK(all_parked);
