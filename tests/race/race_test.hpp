@@ -10,6 +10,8 @@
 // one, 1 if not, 77 if the test is skipped (goro lacks what it uses; the
 // reason is printed). `test_race --list` prints the test names. CTest runs
 // every test at procs 1, 2 and 4 (tests/CMakeLists.txt, label `race`).
+// scripts/race runs a failed TestRace* once more (TSan's report of a race
+// that happened depends on the interleaving); nothing else is retried.
 //
 // How the ports read. Variables the goroutines share are `static` locals:
 // Go's closures capture them by reference and keep them alive, and here too
