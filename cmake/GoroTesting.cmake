@@ -54,7 +54,7 @@ endfunction()
 
 # _goro_link_test_target(<target>): what every goro test/example links.
 function(_goro_link_test_target target)
-  target_link_libraries(${target} PRIVATE goro::goro goro_warnings goro_test_flags)
+  target_link_libraries(${target} PRIVATE ${GORO_TEST_LIBRARY} goro_warnings goro_test_flags)
 endfunction()
 
 function(goro_add_test name)

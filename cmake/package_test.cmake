@@ -18,7 +18,8 @@
 #                   consumer (CONSUMER_DIR) against that install. Also checks
 #                   that -DGORO_BUILD_TESTS=ON without Catch2 is an error
 #                   naming Catch2.
-# All then build the consumer and run its `app`, which must exit 0.
+# All then build the consumer and run its `app` (header-only goro::goro) and
+# `app_separate` (goro::runtime), which must exit 0.
 # Registered by tests/CMakeLists.txt as package_find_package,
 # package_add_subdirectory and package_minimal (label `package`).
 cmake_minimum_required(VERSION 3.25)
@@ -77,7 +78,8 @@ if(MODE STREQUAL "find_package")
   run_step("build goro" "${CMAKE_COMMAND}" --build "${goro_build}")
   run_step("install goro" "${CMAKE_COMMAND}" --install "${goro_build}")
   foreach(f include/goro/goro.hpp share/cmake/goro/goroConfig.cmake
-            share/cmake/goro/goroConfigVersion.cmake share/cmake/goro/goroTargets.cmake)
+            share/cmake/goro/goroConfigVersion.cmake share/cmake/goro/goroTargets.cmake
+            share/cmake/goro/goro_runtime.cpp include/goro/impl/src.hpp)
     if(NOT EXISTS "${prefix}/${f}")
       message(FATAL_ERROR "package_test: ${prefix}/${f} was not installed")
     endif()
@@ -134,4 +136,5 @@ endif()
 
 run_step("build consumer" "${CMAKE_COMMAND}" --build "${consumer_build}")
 run_step("run consumer" "${consumer_build}/app")
+run_step("run consumer (goro::runtime)" "${consumer_build}/app_separate")
 message("PASS (${MODE})")

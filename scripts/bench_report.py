@@ -94,9 +94,10 @@ GOALS = {
     "compile_time": [("s", None, 1.5)],
 }
 
-IMPLS = ["goro", "go", "go_nethttp", "raw_fiber", "boost_fiber", "threads"]
+IMPLS = ["goro", "goro_separate", "go", "go_nethttp", "raw_fiber", "boost_fiber", "threads"]
 IMPL_TITLE = {
     "goro": "goro",
+    "goro_separate": "goro, GORO_SEPARATE_COMPILATION (goro::runtime)",
     "go": "Go",
     "go_nethttp": "Go net/http",
     "raw_fiber": "raw boost::context::fiber",
@@ -105,7 +106,7 @@ IMPL_TITLE = {
 }
 # The ratio column of a workload's table is to Go, or to this where Go has no twin.
 REFERENCE = {"compile_time": "threads"}
-SHORT = {"go": "Go", "boost_fiber": "Boost.Fiber", "threads": "threads", "raw_fiber": "raw",
+SHORT = {"goro_separate": "goro separate", "go": "Go", "boost_fiber": "Boost.Fiber", "threads": "threads", "raw_fiber": "raw",
          "go_nethttp": "Go net/http"}
 NAME_RE = re.compile(r"^(?P<workload>[a-z0-9_]+):(?P<impl>[a-z_]+)/procs:(?P<procs>\d+)")
 REP_RE = re.compile(r"^r(\d+)$")

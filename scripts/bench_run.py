@@ -42,7 +42,7 @@ NAME_RE = bench_report.NAME_RE
 
 # Baselines whose figure is a goal's target: they run in every repetition.
 TARGETS = {"switch": {"raw_fiber"}, "skynet": {"boost_fiber"}, "mutex_counter": {"threads"},
-           "compile_time": {"threads"}}
+           "compile_time": {"threads", "goro_separate"}}
 
 # The network group (bench/README.md, "Network benchmarks").
 NET = {
@@ -115,7 +115,10 @@ class Runner:
                 if w == "http_hello":
                     add(w, p, "go_nethttp", "server",
                         [os.path.join(self.a.go_bin, "goro_go_http_server"), "--nethttp"])
-        for impl, src in (("goro", "hello_goro.cpp"), ("threads", "hello_threads.cpp")):
+        # goro_separate: the same hello as one TU of a program that links
+        # goro::runtime (the runtime's own TU, compiled once, not counted).
+        for impl, src in (("goro", "hello_goro.cpp"), ("goro_separate", "hello_goro.cpp"),
+                          ("threads", "hello_threads.cpp")):
             add("compile_time", 1, impl, "compile", os.path.join(self.a.root, "bench", "compile_time", src))
 
         known = sorted({w for w, _ in found})
@@ -225,12 +228,14 @@ class Runner:
     def run_compile(self, rep, impl, src):
         name = f"compile_time:{impl}/procs:1"
         obj = os.path.join(self.out, "runs", f"compile_time.{impl}.o")
-        cmd = [self.a.cxx, "-std=c++20", "-O2", "-c", src, "-I", os.path.join(self.a.root, "include"), "-o", obj]
+        flags = ["-DGORO_SEPARATE_COMPILATION"] if impl == "goro_separate" else []
+        cmd = [self.a.cxx, "-std=c++20", "-O2", *flags, "-c", src, "-I", os.path.join(self.a.root, "include"), "-o", obj]
         t0 = time.monotonic()
         if self.run_proc(cmd, rep, name) is None:
             return None
         rec = {"name": name, "s": round(time.monotonic() - t0, 4),
-               "label": f"{os.path.basename(self.a.cxx)} -std=c++20 -O2 -c bench/compile_time/{os.path.basename(src)}"}
+               "label": f"{os.path.basename(self.a.cxx)} -std=c++20 -O2 {' '.join(flags + [''])}"
+                        f"-c bench/compile_time/{os.path.basename(src)}"}
         with open(self.path(rep, "compile_time", impl, 1, "jsonl"), "w") as f:
             f.write(json.dumps(rec) + "\n")
         os.unlink(obj)

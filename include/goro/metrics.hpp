@@ -149,7 +149,11 @@ inline Metrics read_metrics(Runtime* rt, const std::vector<GoroutineInfo>& gs) {
   return out;
 }
 
-inline Metrics read_metrics(Runtime* rt) { return read_metrics(rt, snapshot(rt)); }
+#if !GORO_DEFINE_RUNTIME
+Metrics read_metrics(Runtime* rt);
+#else
+GORO_DECL Metrics read_metrics(Runtime* rt) { return read_metrics(rt, snapshot(rt)); }
+#endif
 
 // "850 ns", "42 us", "1.3 ms", "2.5 s": a latency at a glance.
 inline std::string format_latency(std::int64_t ns) {

@@ -46,12 +46,35 @@ inline void write_metrics_header(std::ostream& os, Runtime* rt, const std::vecto
 // What every runtime needs once constructed: the process-wide hooks (signal
 // handlers, the dump registry, the dump's metrics header) and, for the
 // long-running warning, the monitor.
-inline void start_runtime(Runtime* rt) {
+#if !GORO_DEFINE_RUNTIME
+void start_runtime(Runtime* rt);
+#else
+GORO_DECL void start_runtime(Runtime* rt) {
   // Memory ordering: release pairs with write_full_dump's acquire.
   metrics_header_writer.store(&write_metrics_header, std::memory_order_release);
   install_process_hooks(rt);
   if (rt->opts.warn_long_running_ms > 0) ensure_monitor(rt);
 }
+#endif
+
+// A Scheduler's runtime: built (throws std::invalid_argument for bad
+// options) and started; then waited for and destroyed.
+#if !GORO_DEFINE_RUNTIME
+Runtime* new_runtime(const Options& options);
+void delete_runtime(Runtime* rt);
+#else
+GORO_DECL Runtime* new_runtime(const Options& options) {
+  Runtime* rt = new Runtime(options);
+  start_runtime(rt);
+  return rt;
+}
+
+GORO_DECL void delete_runtime(Runtime* rt) {
+  rt->shutdown();  // waits for the goroutines
+  remove_process_hooks(rt);
+  delete rt;
+}
+#endif
 
 // Options of the default runtime when the program gives none: the defaults,
 // with the GORO_* environment variables applied (detail/env.hpp).
@@ -78,7 +101,10 @@ inline Options default_requested;
 // The default runtime, created from `options` (null: default_options_from_env)
 // if it does not exist yet. If it exists and `options` differ from the ones
 // it was created with, throws std::logic_error.
-inline Runtime* default_runtime(const Options* options = nullptr) {
+#if !GORO_DEFINE_RUNTIME
+Runtime* default_runtime(const Options* options = nullptr);
+#else
+GORO_DECL Runtime* default_runtime(const Options* options = nullptr) {
   // Memory ordering: acquire pairs with the release below: a caller that
   // sees the pointer sees the runtime built.
   Runtime* rt = default_rt.load(std::memory_order_acquire);
@@ -100,6 +126,7 @@ inline Runtime* default_runtime(const Options* options = nullptr) {
   }
   return rt;
 }
+#endif
 
 // The runtime of the calling goroutine (or M), else the default one.
 inline Runtime* current_runtime() {
@@ -160,14 +187,8 @@ class Scheduler {
   using Loc = detail::SourceLocation;
 
  public:
-  explicit Scheduler(const Options& options = {}) : rt_(new detail::Runtime(options)) {
-    detail::start_runtime(rt_);
-  }
-  ~Scheduler() {
-    rt_->shutdown();  // waits for the goroutines
-    detail::remove_process_hooks(rt_);
-    delete rt_;
-  }
+  explicit Scheduler(const Options& options = {}) : rt_(detail::new_runtime(options)) {}
+  ~Scheduler() { detail::delete_runtime(rt_); }
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 

@@ -70,7 +70,10 @@ inline std::uint32_t select_rand() noexcept {
 
 // Runs the select over cases[0..n); returns the chosen index, or -1 if
 // nothing was ready and has_default.
-inline int select_go(SelectCase* cases, std::size_t n, bool has_default) GORO_NO_TSA {
+#if !GORO_DEFINE_RUNTIME
+int select_go(SelectCase* cases, std::size_t n, bool has_default) GORO_NO_TSA;
+#else
+GORO_DECL int select_go(SelectCase* cases, std::size_t n, bool has_default) GORO_NO_TSA {
   RaceDisabled hidden;  // see chan_core.hpp
   constexpr std::size_t kMax = 64;
   if (n > kMax) fatal("goro::select: more than 64 cases");
@@ -166,6 +169,7 @@ inline int select_go(SelectCase* cases, std::size_t n, bool has_default) GORO_NO
   }
   return static_cast<int>(winner);
 }
+#endif
 
 template <class T, class Fn>
 struct RecvCase {

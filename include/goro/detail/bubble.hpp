@@ -343,7 +343,10 @@ inline std::vector<G*> bubble_members(Bubble* b, G* root) {
 // then advances the clock to the next timer; ends when no timer is left or
 // the main goroutine has returned. Runs on the root (a goroutine whose
 // G::bubble is b, counted in total and running). Go: synctestRun.
-inline BubbleEnd run_bubble_clock(const std::shared_ptr<Bubble>& bubble) {
+#if !GORO_DEFINE_RUNTIME
+BubbleEnd run_bubble_clock(const std::shared_ptr<Bubble>& bubble);
+#else
+GORO_DECL BubbleEnd run_bubble_clock(const std::shared_ptr<Bubble>& bubble) {
   Bubble* b = bubble.get();
   G* self = current_g();
   for (;;) {
@@ -409,5 +412,6 @@ inline BubbleEnd run_bubble_clock(const std::shared_ptr<Bubble>& bubble) {
   keep_forever(bubble);
   return end;
 }
+#endif
 
 }  // namespace goro::detail

@@ -34,6 +34,28 @@
 #define GORO_LIKELY(x) __builtin_expect(!!(x), 1)
 #define GORO_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
+// ---- Separate compilation (README "Compile time") ---------------------------
+// Header-only by default: every goro function is inline, and each TU that
+// starts a goroutine compiles the whole runtime (scheduler, monitor, poller,
+// dumps, tracer) again. With GORO_SEPARATE_COMPILATION defined in every TU,
+// the runtime's entry points (declared GORO_DECL) are only declared; the one
+// TU that includes <goro/impl/src.hpp> defines them (CMake: goro::runtime).
+// The rest of the runtime is then called only from there, and a user's TU
+// compiles none of it. Asio's ASIO_SEPARATE_COMPILATION is the model.
+//   GORO_DECL            `inline` header-only; nothing when compiled separately
+//   GORO_DEFINE_RUNTIME  1 where the entry points' bodies are compiled
+#if defined(GORO_SEPARATE_COMPILATION)
+#define GORO_DECL
+#if defined(GORO_RUNTIME_SOURCE)
+#define GORO_DEFINE_RUNTIME 1
+#else
+#define GORO_DEFINE_RUNTIME 0
+#endif
+#else
+#define GORO_DECL inline
+#define GORO_DEFINE_RUNTIME 1
+#endif
+
 // ---- Clang thread-safety annotations (-Wthread-safety) ---------------------
 #if defined(__clang__)
 #define GORO_TSA(x) __attribute__((x))

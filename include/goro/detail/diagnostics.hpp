@@ -85,7 +85,10 @@ inline std::string format_duration(std::int64_t ns) {
 // Go's format, with the creation site where Go prints the stack:
 //   goroutine 7 [chan receive, 1200 ms]:
 //           created at examples/deadlock.cpp:14 in int main()
-inline void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs) {
+#if !GORO_DEFINE_RUNTIME
+void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs);
+#else
+GORO_DECL void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs) {
   const std::int64_t now = coarse_nanotime();  // the clock wait_since is read from
   bool first = true;
   for (const GoroutineInfo& g : gs) {
@@ -99,6 +102,7 @@ inline void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs) {
        << g.created.function_name() << '\n';
   }
 }
+#endif
 
 // The metrics header of a dump (goroutines by state and wait reason, Ps,
 // threads, timers, stack memory, scheduler latency), written before the
@@ -113,7 +117,10 @@ using MetricsHeaderWriter = void (*)(std::ostream&, Runtime*, const std::vector<
 inline std::atomic<MetricsHeaderWriter> metrics_header_writer{nullptr};
 
 // goro::dump's text: the metrics header, a blank line, the goroutines.
-inline void write_full_dump(std::ostream& os, Runtime* rt) {
+#if !GORO_DEFINE_RUNTIME
+void write_full_dump(std::ostream& os, Runtime* rt);
+#else
+GORO_DECL void write_full_dump(std::ostream& os, Runtime* rt) {
   const std::vector<GoroutineInfo> gs = snapshot(rt);
   // Memory ordering: acquire pairs with start_runtime's release (the
   // pointer is all there is to see; it never changes once set).
@@ -123,6 +130,7 @@ inline void write_full_dump(std::ostream& os, Runtime* rt) {
   }
   write_dump(os, gs);
 }
+#endif
 
 // ---------------------------------------------------------------------------
 // Fatal errors (fatal.hpp): the goroutine that made the error.

@@ -204,7 +204,10 @@ inline void monitor_main(Runtime* rt) {
 }
 
 // Starts the monitor thread once. Go: newm(sysmon, ...) in main.
-inline Monitor* ensure_monitor(Runtime* rt) {
+#if !GORO_DEFINE_RUNTIME
+Monitor* ensure_monitor(Runtime* rt);
+#else
+GORO_DECL Monitor* ensure_monitor(Runtime* rt) {
   Monitor* mon = &rt->monitor;
   // Memory ordering: acquire pairs with the release below: a caller that
   // sees `started` sees the initialized monitor.
@@ -215,6 +218,7 @@ inline Monitor* ensure_monitor(Runtime* rt) {
   mon->started.store(true, std::memory_order_release);
   return mon;
 }
+#endif
 
 // Go: entersyscall. The running goroutine is about to block its thread. Its
 // P stays with it (marked blocking) so that a short call costs no hand-off;

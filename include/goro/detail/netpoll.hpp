@@ -57,7 +57,7 @@
 
 namespace goro::detail {
 
-void start_m(Runtime* rt, P* p, bool spinning);  // processor.hpp
+GORO_DECL void start_m(Runtime* rt, P* p, bool spinning);  // processor.hpp
 
 // ---------------------------------------------------------------------------
 // The backend: Linux epoll. Go: netpoll_epoll.go.

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "../options.hpp"
+#include "config.hpp"
 #include "env.hpp"
 
 namespace goro::detail {
@@ -28,7 +29,10 @@ namespace goro::detail {
 }
 
 // Throws std::invalid_argument if a field of o is out of range.
-inline void check_options(const Options& o) {
+#if !GORO_DEFINE_RUNTIME
+void check_options(const Options& o);
+#else
+GORO_DECL void check_options(const Options& o) {
   if (o.procs < 0 || o.procs > Options::max_procs)
     options_out_of_range("procs", std::to_string(o.procs),
                          "0 for the default, or 1 to " + std::to_string(Options::max_procs));
@@ -42,6 +46,7 @@ inline void check_options(const Options& o) {
   if (o.warn_long_running_ms < 0)
     options_out_of_range("warn_long_running_ms", std::to_string(o.warn_long_running_ms), "0 for off, or more");
 }
+#endif
 
 // The number of CPUs the process may run on (at least 1). Go: ncpu.
 inline int ncpu() noexcept {

@@ -55,11 +55,14 @@
 
 namespace goro::detail {
 
-void start_m(Runtime* rt, P* p, bool spinning);
+GORO_DECL void start_m(Runtime* rt, P* p, bool spinning);
 
 // Adds one more M to run Gs if there is an idle P and nobody is already
 // spinning (that one will find the work and call wakep in turn). Go: wakep.
-inline void wakep(Runtime* rt) {
+#if !GORO_DEFINE_RUNTIME
+void wakep(Runtime* rt);
+#else
+GORO_DECL void wakep(Runtime* rt) {
   // Memory ordering: seq_cst pairs with the seq_cst decrement of
   // nmspinning and re-check of the run queues in find_runnable (the
   // "delicate dance"): either we see a spinner, or it sees our G.
@@ -86,6 +89,7 @@ inline void wakep(Runtime* rt) {
     return;
   start_m(rt, nullptr, true);
 }
+#endif
 
 // Runs g on m (from m's scheduling context) until g switches back to it.
 // Go: execute.
@@ -345,7 +349,10 @@ inline void m_main(M* m) {
 // Gives p (or, if null, an idle P) to an M: an idle one, or a new thread.
 // spinning: the M is counted in nmspinning (the caller incremented it).
 // Go: startm / newm.
-inline void start_m(Runtime* rt, P* p, bool spinning) {
+#if !GORO_DEFINE_RUNTIME
+void start_m(Runtime* rt, P* p, bool spinning);
+#else
+GORO_DECL void start_m(Runtime* rt, P* p, bool spinning) {
   M* nm = nullptr;
   M* poller_m = nullptr;
   bool fresh = false;
@@ -401,6 +408,7 @@ inline void start_m(Runtime* rt, P* p, bool spinning) {
     nm->thread = std::thread([nm] { m_main(nm); });
   });
 }
+#endif
 
 // ---------------------------------------------------------------------------
 // Runtime lifetime. Go: schedinit / procresize.

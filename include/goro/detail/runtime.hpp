@@ -271,7 +271,7 @@ struct Runtime {
 
 // Defined in processor.hpp: adds an M to run Gs if a P is idle and no M is
 // looking for work (Go: wakep).
-inline void wakep(Runtime* rt);
+GORO_DECL void wakep(Runtime* rt);
 
 // Defined in netpoll.hpp: interrupts the M blocked in the netpoller (Go:
 // netpollBreak), e.g. when a timer is set earlier than it waits for.
@@ -393,19 +393,27 @@ inline bool chaos(Runtime* rt, std::uint64_t one_in) noexcept {
 // ---------------------------------------------------------------------------
 // Stacks and goroutine ids.
 
-inline Stack get_stack(Runtime* rt, P* p) {
+#if !GORO_DEFINE_RUNTIME
+Stack get_stack(Runtime* rt, P* p);
+#else
+GORO_DECL Stack get_stack(Runtime* rt, P* p) {
   if (!p) return rt->stacks.get_global();
   if (p->stack_cache.empty()) rt->stacks.refill(p->stack_cache);
   Stack s = p->stack_cache.back();
   p->stack_cache.pop_back();
   return s;
 }
+#endif
 
-inline void put_stack(Runtime* rt, P* p, Stack s) {
+#if !GORO_DEFINE_RUNTIME
+void put_stack(Runtime* rt, P* p, Stack s);
+#else
+GORO_DECL void put_stack(Runtime* rt, P* p, Stack s) {
   if (!p) return rt->stacks.put_global(s);
   p->stack_cache.push_back(s);
   if (p->stack_cache.size() > 2 * StackPool::batch) rt->stacks.drain(p->stack_cache);
 }
+#endif
 
 inline std::uint64_t new_goid(Runtime* rt, P* p) {
   // Go: goidcache — ids are handed to Ps in batches to avoid contention.

@@ -73,7 +73,10 @@ GORO_NOINLINE inline void record_sched_latency(Runtime* rt, G* g) noexcept {
 // Makes a parked G runnable. From a goroutine (or M) of the same runtime it
 // goes to this P's runnext, so it runs next (a hand-off, like Go); from a
 // plain thread it goes to the global queue.
-inline void ready(G* g) {
+#if !GORO_DEFINE_RUNTIME
+void ready(G* g);
+#else
+GORO_DECL void ready(G* g) {
   TsanIgnore tsan_ignore;  // runtime internals (see sanitizer.hpp)
   if (GORO_UNLIKELY(g->bubble != nullptr)) bubble_ready(g);
   if (tracing()) trace_go_unblock(g);
@@ -95,6 +98,7 @@ inline void ready(G* g) {
   }
   wakep(rt);
 }
+#endif
 
 // ---------------------------------------------------------------------------
 // Time slices. Go gives a goroutine 10 ms (forcePreemptNS) before sysmon
@@ -195,11 +199,15 @@ GORO_ALWAYS_INLINE bool do_pending(M* m, Fiber&& from) {
 
 // The first thing a goroutine does when it runs again (or for the first
 // time, when the trampoline has already finished the sanitizer switch).
-inline void after_switch(Fiber&& from, bool first_run = false) {
+#if !GORO_DEFINE_RUNTIME
+void after_switch(Fiber&& from, bool first_run = false);
+#else
+GORO_DECL void after_switch(Fiber&& from, bool first_run = false) {
   M* m = current_m();
   if (!first_run) sanitizer_after_switch(m->curg()->san);
   if (!do_pending(m, std::move(from))) m->g0 = std::move(from);  // resumed by the scheduling loop
 }
+#endif
 
 // Step 1 of every switch: the bookkeeping. `from` is the goroutine leaving
 // (null: m's scheduling context, g0); `to` the goroutine to run (null: g0).
@@ -300,7 +308,10 @@ GORO_ALWAYS_INLINE G* next_local(M* m, bool run_timers = true) {
 //
 // park_begin: the bookkeeping; returns the goroutine to switch to (null:
 // the scheduling context).
-GORO_NOINLINE inline G* park_begin(M* m, G* g, bool (*unlockf)(G*, void*), void* arg,
+#if !GORO_DEFINE_RUNTIME
+G* park_begin(M* m, G* g, bool (*unlockf)(G*, void*), void* arg, WaitReason reason);
+#else
+GORO_NOINLINE GORO_DECL G* park_begin(M* m, G* g, bool (*unlockf)(G*, void*), void* arg,
                                    WaitReason reason) {
 #if GORO_TSAN
   // A bubble's goroutines blocking happen before goro::testing::wait
@@ -324,13 +335,18 @@ GORO_NOINLINE inline G* park_begin(M* m, G* g, bool (*unlockf)(G*, void*), void*
   switch_prepare(m, g, next);
   return next;
 }
+#endif
 
 // Back in a goroutine that parked or yielded, on whichever M resumed it:
 // finishes the switch and ends the ignored region its *_begin started.
-GORO_NOINLINE inline void switch_resumed(Fiber&& from) {
+#if !GORO_DEFINE_RUNTIME
+void switch_resumed(Fiber&& from);
+#else
+GORO_NOINLINE GORO_DECL void switch_resumed(Fiber&& from) {
   after_switch(std::move(from));
   tsan_resume(&current_m()->tsan_token);
 }
+#endif
 
 GORO_ALWAYS_INLINE void park(bool (*unlockf)(G*, void*), void* arg, WaitReason reason) {
   M* m = current_m();
@@ -354,7 +370,10 @@ GORO_ALWAYS_INLINE void park(bool (*unlockf)(G*, void*), void* arg, WaitReason r
 //
 // yield_begin: picks the goroutine to switch to and prepares the switch, or
 // returns null (nothing else to run; g carries on).
-GORO_NOINLINE inline G* yield_begin(M* m, G* g) {
+#if !GORO_DEFINE_RUNTIME
+G* yield_begin(M* m, G* g);
+#else
+GORO_NOINLINE GORO_DECL G* yield_begin(M* m, G* g) {
   // Runtime internals (see sanitizer.hpp); this fiber resumes inside them
   // (switch_resumed ends the region).
   tsan_ignore_begin();
@@ -381,6 +400,7 @@ GORO_NOINLINE inline G* yield_begin(M* m, G* g) {
   switch_prepare(m, g, next);
   return next;
 }
+#endif
 
 // Then switch_resumed (above): back in g, on whichever M resumed it.
 GORO_ALWAYS_INLINE void yield_current(M* m) {
@@ -432,7 +452,10 @@ GORO_NOINLINE inline char* run_body_below_page(G* g) noexcept {
 // Every goroutine stack runs this loop: run the goroutine, then switch away
 // leaving the fiber suspended here until a later spawn reuses the stack.
 // The final switch is inlined into this frame (see Fiber).
-inline void goroutine_entry(Fiber from) noexcept {
+#if !GORO_DEFINE_RUNTIME
+void goroutine_entry(Fiber from) noexcept;
+#else
+GORO_DECL void goroutine_entry(Fiber from) noexcept {
   for (bool first = true;; first = false) {
     // Each time round, this is a new goroutine's fresh TSan fiber, which the
     // context that switched to it has already put in an ignored region (so
@@ -476,6 +499,7 @@ inline void goroutine_entry(Fiber from) noexcept {
     from = switch_jump(m, g, next, /*exiting=*/true);
   }
 }
+#endif
 
 // Creates a G running f, a member of `bubble` if not null. Does not make it
 // runnable. Throws std::bad_alloc when no stack can be had, or what moving f
@@ -530,26 +554,16 @@ G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main, Bubble* bub
   return g;
 }
 
-// Spawns f on rt. From one of rt's goroutines the new G goes to runnext
-// (Go: newproc); from elsewhere to the global queue. A goroutine started by
-// a goroutine of a synctest bubble joins the bubble (Go: newproc1). Throws
-// std::bad_alloc (no stack, or no room in the global queue) or what moving f
-// throws, with nothing half-done.
-template <class F>
-void spawn(Runtime* rt, F&& f, SourceLocation loc, bool is_main = false) {
-  tsan_ignore_begin();  // runtime internals (see sanitizer.hpp)
-  M* m = current_m();
-  P* p = (m && m->rt == rt) ? m->p : nullptr;
-  G* parent = p ? m->curg() : nullptr;
-  Bubble* bubble = parent ? parent->bubble : nullptr;  // the global-queue path has none
-  G* g;
-  try {
-    g = new_g(rt, p, std::forward<F>(f), loc, is_main, bubble);
-  } catch (...) {
-    tsan_ignore_end();
-    throw;
-  }
-  if (GORO_UNLIKELY(bubble != nullptr)) bubble_spawned(bubble);
+// Makes g, just made by new_g, runnable: to p's runnext (p: the P of m, the
+// spawning thread's M, when that runs `parent`, one of rt's goroutines), or
+// with p null to the global queue. spawn's part that does not depend on
+// the goroutine's function. Throws std::bad_alloc (no room in the global
+// queue) with g undone.
+#if !GORO_DEFINE_RUNTIME
+void start_g(Runtime* rt, M* m, P* p, G* g, G* parent);
+#else
+GORO_DECL void start_g(Runtime* rt, M* m, P* p, G* g, G* parent) {
+  if (GORO_UNLIKELY(g->bubble != nullptr)) bubble_spawned(g->bubble);
   if (tracing()) trace_go_create(m, g, parent);
   if (p) P::Counters::bump(p->counters.created);
   else rt->created_no_p.fetch_add(1, std::memory_order_relaxed);
@@ -575,6 +589,29 @@ void spawn(Runtime* rt, F&& f, SourceLocation loc, bool is_main = false) {
     }
   }
   wakep(rt);
+}
+#endif
+
+// Spawns f on rt. From one of rt's goroutines the new G goes to runnext
+// (Go: newproc); from elsewhere to the global queue. A goroutine started by
+// a goroutine of a synctest bubble joins the bubble (Go: newproc1). Throws
+// std::bad_alloc (no stack, or no room in the global queue) or what moving f
+// throws, with nothing half-done.
+template <class F>
+void spawn(Runtime* rt, F&& f, SourceLocation loc, bool is_main = false) {
+  tsan_ignore_begin();  // runtime internals (see sanitizer.hpp); start_g ends it
+  M* m = current_m();
+  P* p = (m && m->rt == rt) ? m->p : nullptr;
+  G* parent = p ? m->curg() : nullptr;
+  Bubble* bubble = parent ? parent->bubble : nullptr;  // the global-queue path has none
+  G* g;
+  try {
+    g = new_g(rt, p, std::forward<F>(f), loc, is_main, bubble);
+  } catch (...) {
+    tsan_ignore_end();
+    throw;
+  }
+  start_g(rt, m, p, g, parent);
 }
 
 }  // namespace goro::detail

@@ -218,7 +218,10 @@ GORO_NOINLINE inline TraceThread& trace_thread() noexcept {
 
 // Hands in th's chunk and gives it a fresh one. Off the per-event path:
 // once per TraceChunk::capacity events, or at a new session.
-GORO_NOINLINE inline TraceChunk* trace_new_chunk(TraceThread& th) {
+#if !GORO_DEFINE_RUNTIME
+TraceChunk* trace_new_chunk(TraceThread& th);
+#else
+GORO_NOINLINE GORO_DECL TraceChunk* trace_new_chunk(TraceThread& th) {
   TsanIgnore tsan_ignore;  // see ~TraceThread
   Tracer& t = tracer();
   std::lock_guard<std::mutex> guard(t.mu);
@@ -245,6 +248,7 @@ GORO_NOINLINE inline TraceChunk* trace_new_chunk(TraceThread& th) {
   th.cur = c;
   return c;
 }
+#endif
 
 // Records one event on the calling thread. No lock, no allocation (but
 // once per chunk).

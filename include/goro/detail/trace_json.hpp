@@ -367,7 +367,10 @@ inline bool trace_write_json(const std::string& path, const TraceSnapshot& s) {
 
 inline void trace_write_on_fatal() noexcept;
 
-inline void trace_session_start(const std::string& path, std::size_t ring_bytes, bool goroutine_tracks) {
+#if !GORO_DEFINE_RUNTIME
+void trace_session_start(const std::string& path, std::size_t ring_bytes, bool goroutine_tracks);
+#else
+GORO_DECL void trace_session_start(const std::string& path, std::size_t ring_bytes, bool goroutine_tracks) {
   TsanIgnore tsan_ignore;  // the tracer's state is runtime internals (trace.hpp)
   Tracer& t = tracer();
   std::lock_guard<std::mutex> guard(t.mu);
@@ -391,6 +394,7 @@ inline void trace_session_start(const std::string& path, std::size_t ring_bytes,
   trace_flag.store(true, std::memory_order_relaxed);
   if (!path.empty()) fatal_trace_writer.store(&trace_write_on_fatal, std::memory_order_release);
 }
+#endif
 
 inline void trace_write_or_throw(const std::string& path, const TraceSnapshot& s, const char* what) {
   if (!trace_write_json(path, s))
@@ -399,7 +403,10 @@ inline void trace_write_or_throw(const std::string& path, const TraceSnapshot& s
 
 // Stops recording; returns the session's events and the path it was to be
 // written to. Throws std::logic_error if no trace is being recorded.
-inline TraceSnapshot trace_session_stop(std::string* path) {
+#if !GORO_DEFINE_RUNTIME
+TraceSnapshot trace_session_stop(std::string* path);
+#else
+GORO_DECL TraceSnapshot trace_session_stop(std::string* path) {
   Tracer& t = tracer();
   trace_flag.store(false, std::memory_order_relaxed);
   TraceSnapshot s;
@@ -418,6 +425,7 @@ inline TraceSnapshot trace_session_stop(std::string* path) {
   t.bytes = 0;
   return s;
 }
+#endif
 
 // A fatal error or deadlock report: write what was recorded, if a trace is
 // on and has a path (never throws). Another thread may hold the tracer's
@@ -449,7 +457,10 @@ inline void trace_write_on_fatal() noexcept {
 // GORO_TRACE=out.json (GORO_TRACE_RING_MB=N, GORO_TRACE_GOROUTINES=1):
 // trace the whole program; written at exit, on a fatal error, on a
 // deadlock report. Called when the default runtime starts.
-inline void trace_start_from_env() {
+#if !GORO_DEFINE_RUNTIME
+void trace_start_from_env();
+#else
+GORO_DECL void trace_start_from_env() {
   const char* path = std::getenv("GORO_TRACE");
   if (!path || !*path) return;
   static std::once_flag once;
@@ -473,5 +484,6 @@ inline void trace_start_from_env() {
     });
   });
 }
+#endif
 
 }  // namespace goro::detail
