@@ -475,7 +475,7 @@ def write_chart(res, quick, out):
     panels = [p for p in (1, 2) if p in procs_all] or procs_all[:2]
     if not panels:
         return False
-    colors = {"goro": "#00add8", "go": "#d0d0d0", "go_nethttp": "#f2e6a0", "raw_fiber": "#555555",
+    colors = {"goro": "#00add8", "goro_separate": "#7fd6eb", "go": "#d0d0d0", "go_nethttp": "#f2e6a0", "raw_fiber": "#555555",
               "boost_fiber": "#e07b39", "threads": "#7b5ea7"}
 
     def cost_ratio(fig, v, gmed):
@@ -528,6 +528,9 @@ def write_chart(res, quick, out):
         ax.set_title(f"procs = {p}" + ("  (quick run: not for comparison)" if quick else ""))
         ax.grid(axis="y", which="major", alpha=0.3)
     order = [i for i in impls if i in handles]
+    if not order:  # no workload with a Go twin (e.g. --only compile_time): no chart
+        plt.close(fig_)
+        return False
     reps = max((r["rep"] for runs in res.runs.values() for r in runs), default=0)
     fig_.suptitle("goro vs Go, Boost.Fiber, std::thread — bars: median of the runs ÷ Go's median; "
                   f"dots: each run ({reps} repetitions, same machine, one invocation)", fontsize=12)

@@ -31,6 +31,10 @@
 
 namespace goro::detail {
 
+// The monitor's loop, called only from ensure_monitor (GORO_DECL): a TU
+// compiled with GORO_SEPARATE_COMPILATION does not parse it (config.hpp).
+#if GORO_DEFINE_RUNTIME
+
 // Gives a P retaken from a blocking call to an M, or parks it. Go: handoffp.
 inline void handoff_p(Runtime* rt, P* p) {
   // Memory ordering: acquire peeks, as Go's handoffp reads them: a G
@@ -202,6 +206,8 @@ inline void monitor_main(Runtime* rt) {
     mon->backed_off.store(delay > 20'000, std::memory_order_relaxed);
   }
 }
+
+#endif  // GORO_DEFINE_RUNTIME
 
 // Starts the monitor thread once. Go: newm(sysmon, ...) in main.
 #if !GORO_DEFINE_RUNTIME

@@ -91,6 +91,11 @@ GORO_DECL void wakep(Runtime* rt) {
 }
 #endif
 
+// The rest of this file, the scheduling loop and the runtime's lifetime, is
+// called only from the runtime's entry points (GORO_DECL): a TU compiled
+// with GORO_SEPARATE_COMPILATION does not even parse it (config.hpp).
+#if GORO_DEFINE_RUNTIME
+
 // Runs g on m (from m's scheduling context) until g switches back to it.
 // Go: execute.
 inline void execute(M* m, G* g) {
@@ -474,5 +479,7 @@ inline void Runtime::shutdown() {
   sanitizer_destroy_fiber(tsan_spawner);
   state->store(RuntimeState::stopped, std::memory_order_release);
 }
+
+#endif  // GORO_DEFINE_RUNTIME
 
 }  // namespace goro::detail
