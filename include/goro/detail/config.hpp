@@ -44,6 +44,14 @@
 // compiles none of it. Asio's ASIO_SEPARATE_COMPILATION is the model.
 //   GORO_DECL            `inline` header-only; nothing when compiled separately
 //   GORO_DEFINE_RUNTIME  1 where the entry points' bodies are compiled
+// An entry point reads
+//   #if !GORO_DEFINE_RUNTIME
+//   void f(...);                        // a user's TU, compiled separately
+//   #else
+//   GORO_DECL void f(...) { ... }       // header-only, or the runtime's TU
+//   #endif
+// so that each mode sees one declaration (GCC warns when an inline
+// definition follows a noinline declaration, or the other way round).
 #if defined(GORO_SEPARATE_COMPILATION)
 #define GORO_DECL
 #if defined(GORO_RUNTIME_SOURCE)
