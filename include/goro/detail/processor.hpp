@@ -354,9 +354,6 @@ inline void m_main(M* m) {
 // Gives p (or, if null, an idle P) to an M: an idle one, or a new thread.
 // spinning: the M is counted in nmspinning (the caller incremented it).
 // Go: startm / newm.
-#if !GORO_DEFINE_RUNTIME
-void start_m(Runtime* rt, P* p, bool spinning);
-#else
 GORO_DECL void start_m(Runtime* rt, P* p, bool spinning) {
   M* nm = nullptr;
   M* poller_m = nullptr;
@@ -413,7 +410,6 @@ GORO_DECL void start_m(Runtime* rt, P* p, bool spinning) {
     nm->thread = std::thread([nm] { m_main(nm); });
   });
 }
-#endif
 
 // ---------------------------------------------------------------------------
 // Runtime lifetime. Go: schedinit / procresize.
