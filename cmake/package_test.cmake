@@ -79,7 +79,8 @@ if(MODE STREQUAL "find_package")
   run_step("install goro" "${CMAKE_COMMAND}" --install "${goro_build}")
   foreach(f include/goro/goro.hpp share/cmake/goro/goroConfig.cmake
             share/cmake/goro/goroConfigVersion.cmake share/cmake/goro/goroTargets.cmake
-            share/cmake/goro/goro_runtime.cpp include/goro/impl/src.hpp)
+            share/cmake/goro/goro_runtime.cpp share/cmake/goro/GoroRuntime.cmake
+            include/goro/impl/src.hpp)
     if(NOT EXISTS "${prefix}/${f}")
       message(FATAL_ERROR "package_test: ${prefix}/${f} was not installed")
     endif()
