@@ -374,6 +374,8 @@ def write_markdown(res, env, quick, out):
     L.append(f"- mode: {mode}; {reps} repetition(s)" +
              (f"; the run took {int(env['duration_s']) // 60} min {int(env['duration_s']) % 60} s"
               if env.get("duration_s") else ""))
+    if env.get("note"):  # e.g. the repetitions of two invocations merged into one report
+        L.append(f"- note: {env['note']}")
     L.append("")
 
     # Goals.
