@@ -1,8 +1,9 @@
 # check_separate_object.cmake — a TU compiled with GORO_SEPARATE_COMPILATION
 # must not contain goro's runtime: the scheduling loop, the monitor, the
-# netpoller, the dump and metrics writers, the tracer's JSON writer and the
-# Runtime itself are compiled once, in goro::runtime's TU (README "Compile
-# time"). Fails if the object defines any of them.
+# netpoller, the dump and metrics writers, the tracer's JSON writer, the
+# stack pool's trimmer, the leak report and the Runtime itself are compiled
+# once, in goro::runtime's TU (README "Compile time"). Fails if the object
+# defines any of them.
 #
 #   cmake -DNM=<nm> -DOBJECTS=<a.o|b.o> -P check_separate_object.cmake
 cmake_minimum_required(VERSION 3.25)
@@ -17,7 +18,9 @@ set(runtime_functions
   "goro::detail::monitor_main(" "goro::detail::netpoll_block(" "goro::detail::Runtime::Runtime("
   "goro::detail::snapshot(" "goro::detail::write_dump(" "goro::detail::read_metrics("
   "goro::detail::TraceJsonWriter::" "goro::detail::run_bubble_clock(" "goro::detail::ready("
-  "goro::detail::park_begin(" "goro::detail::goroutine_entry(")
+  "goro::detail::park_begin(" "goro::detail::goroutine_entry(" "goro::detail::trace_collect("
+  "goro::detail::StackPool::trim_loop(" "goro::detail::uncaught_exception("
+  "goro::testing::detail_leak::leak_report(")
 foreach(object IN LISTS objects)
   execute_process(COMMAND "${NM}" -C --defined-only "${object}"
                   RESULT_VARIABLE rc OUTPUT_VARIABLE symbols ERROR_VARIABLE err)

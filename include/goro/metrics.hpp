@@ -18,16 +18,19 @@
 // metrics(scheduler) a given one.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
-#include <cstdio>
 #include <map>
-#include <ostream>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "scheduler.hpp"
+
+#if GORO_DEFINE_RUNTIME  // only the readers' and writers' bodies need these (config.hpp)
+#include <algorithm>
+#include <cstdio>
+#include <ostream>
+#include <utility>
+#endif
 
 namespace goro {
 
@@ -80,6 +83,11 @@ struct Metrics {
 
 namespace detail {
 
+// A TU compiled with GORO_SEPARATE_COMPILATION sees only this declaration;
+// the readers and the dump's header below are compiled in the runtime's TU.
+#if !GORO_DEFINE_RUNTIME
+Metrics read_metrics(Runtime* rt);
+#else
 // The goroutine figures come from gs, a snapshot of rt's goroutines already
 // taken (goro::dump counts the very goroutines it lists).
 inline Metrics read_metrics(Runtime* rt, const std::vector<GoroutineInfo>& gs) {
@@ -149,11 +157,7 @@ inline Metrics read_metrics(Runtime* rt, const std::vector<GoroutineInfo>& gs) {
   return out;
 }
 
-#if !GORO_DEFINE_RUNTIME
-Metrics read_metrics(Runtime* rt);
-#else
 GORO_DECL Metrics read_metrics(Runtime* rt) { return read_metrics(rt, snapshot(rt)); }
-#endif
 
 // "850 ns", "42 us", "1.3 ms", "2.5 s": a latency at a glance.
 inline std::string format_latency(std::int64_t ns) {
@@ -211,6 +215,7 @@ inline void write_metrics_header(std::ostream& os, Runtime* rt, const std::vecto
        << format_latency(m.sched_latency_p99_ns) << ", max " << format_latency(m.sched_latency_max_ns) << " ("
        << m.sched_latency_samples << " samples)\n";
 }
+#endif  // GORO_DEFINE_RUNTIME
 
 }  // namespace detail
 

@@ -73,10 +73,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <charconv>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -89,7 +88,6 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "blocking.hpp"
@@ -140,7 +138,7 @@ class Addr {
  public:
   Addr() = default;
   Addr(std::string network, const sockaddr* sa, socklen_t len) : network_(std::move(network)), len_(len) {
-    std::memcpy(&storage_, sa, std::min<std::size_t>(len, sizeof storage_));
+    std::memcpy(&storage_, sa, goro::detail::min_of<std::size_t>(len, sizeof storage_));
   }
 
   const std::string& network() const noexcept { return network_; }
@@ -391,11 +389,20 @@ inline std::vector<Addr> resolve(const Network& n, std::string_view address, boo
   const std::string& port_s = host_port.second;
   int port = -1;
   {
-    int v = 0;
-    auto [p, ec] = std::from_chars(port_s.data(), port_s.data() + port_s.size(), v);
-    if (ec == std::errc{} && p == port_s.data() + port_s.size()) {
+    // A decimal int (std::from_chars's syntax: an optional '-', then
+    // digits), parsed by hand to keep <charconv> out of every TU; anything
+    // else is a service name for getaddrinfo.
+    const std::size_t first = !port_s.empty() && port_s[0] == '-' ? 1 : 0;
+    bool decimal = first < port_s.size();
+    long long v = 0;
+    for (std::size_t k = first; decimal && k < port_s.size(); ++k) {
+      if (port_s[k] < '0' || port_s[k] > '9') decimal = false;
+      else if (v <= INT_MAX) v = v * 10 + (port_s[k] - '0');
+    }
+    if (decimal && v <= INT_MAX) {
+      if (first == 1) v = -v;
       if (v < 0 || v > 65535) throw std::invalid_argument(std::string(fn) + ": invalid port " + port_s);
-      port = v;
+      port = static_cast<int>(v);
     }
   }
   auto add_v4 = [&](const in_addr& a, int p) {
@@ -487,7 +494,7 @@ inline int listen_backlog() {
       if (std::fscanf(f, "%d", &v) != 1 || v <= 0) v = SOMAXCONN;
       std::fclose(f);
     }
-    return std::min(v, 65535);
+    return goro::detail::min_of(v, 65535);
   }();
   return n;
 }
@@ -713,7 +720,7 @@ class Listener : public detail::FdHandle {
         case ENOBUFS:
         case ENOMEM:
           backoff = backoff.count() == 0 ? std::chrono::milliseconds(5)
-                                          : std::min(backoff * 2, std::chrono::milliseconds(1000));
+                                          : goro::detail::min_of<std::chrono::milliseconds>(backoff * 2, std::chrono::milliseconds(1000));
           sleep_or_close(fd, backoff);
           continue;
         default:
@@ -737,7 +744,9 @@ class Listener : public detail::FdHandle {
   static void sleep_or_close(detail::NetFd* fd, std::chrono::milliseconds d) {
     const std::int64_t dl = fd->pd->rd.load(std::memory_order_seq_cst);
     auto wait = std::chrono::duration_cast<Clock::duration>(d);
-    if (dl != 0) wait = std::min(wait, std::chrono::nanoseconds(std::max<std::int64_t>(0, dl - goro::detail::nanotime())));
+    if (dl != 0)
+      wait = goro::detail::min_of<Clock::duration>(
+          wait, std::chrono::nanoseconds(goro::detail::max_of<std::int64_t>(0, dl - goro::detail::nanotime())));
     select(on_recv(after(wait), [](auto&&) {}), on_recv(fd->closed, [](auto&&) {}));
   }
 };
@@ -775,7 +784,7 @@ class PacketConn : public detail::FdHandle {
       socklen_t len = sizeof ss;
       const ssize_t r = ::recvfrom(fd->sysfd, buf, n, MSG_TRUNC, reinterpret_cast<sockaddr*>(&ss), &len);
       if (r >= 0)
-        return {std::min(static_cast<std::size_t>(r), n), Addr(fd->network, reinterpret_cast<sockaddr*>(&ss), len)};
+        return {goro::detail::min_of(static_cast<std::size_t>(r), n), Addr(fd->network, reinterpret_cast<sockaddr*>(&ss), len)};
       if (errno == EINTR) continue;
       if (errno != EAGAIN) detail::throw_op(fd, "read", errno, false);
       detail::wait_io(fd, 'r', "read", false);

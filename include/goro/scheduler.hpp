@@ -40,8 +40,10 @@ namespace goro {
 
 namespace detail {
 
+#if GORO_DEFINE_RUNTIME
 // Defined in metrics.hpp, included at the end of this file.
 inline void write_metrics_header(std::ostream& os, Runtime* rt, const std::vector<GoroutineInfo>& gs);
+#endif
 
 // What every runtime needs once constructed: the process-wide hooks (signal
 // handlers, the dump registry, the dump's metrics header) and, for the

@@ -21,7 +21,6 @@
 // operation alone would (detail/chan_core.hpp); the others make none.
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -33,6 +32,10 @@
 #include "chan.hpp"
 #include "detail/chan_core.hpp"
 #include "detail/fatal.hpp"
+
+#if GORO_DEFINE_RUNTIME  // select_go's body (config.hpp)
+#include <algorithm>
+#endif
 
 namespace goro {
 

@@ -13,10 +13,8 @@
 //   }
 #pragma once
 
-#include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,6 +22,11 @@
 #include "detail/diagnostics.hpp"
 #include "scheduler.hpp"
 #include "time.hpp"
+
+#if GORO_DEFINE_RUNTIME  // only the report's body needs these (config.hpp)
+#include <algorithm>
+#include <sstream>
+#endif
 
 namespace goro::testing {
 
@@ -35,13 +38,37 @@ class leak_error : public std::runtime_error {
 namespace detail_leak {
 
 // The ids of rt's live goroutines, sorted (a sorted vector: cheaper to
-// compile than a hash set, and one lookup per goroutine is all it serves).
-inline std::vector<std::uint64_t> live_ids(goro::detail::Runtime* rt) {
+// compile than a hash set, and one lookup per goroutine is all it serves);
+// and the report of the goroutines alive now that are neither in `before`
+// nor the caller (self_id), with their dump (without: only non-empty) —
+// empty when there are none.
+// Compiled once, in the runtime's TU, under GORO_SEPARATE_COMPILATION.
+#if !GORO_DEFINE_RUNTIME
+std::vector<std::uint64_t> live_ids(goro::detail::Runtime* rt);
+std::string leak_report(goro::detail::Runtime* rt, const std::vector<std::uint64_t>& before, std::uint64_t self_id,
+                        long long grace_ms, bool with_dump);
+#else
+GORO_DECL std::vector<std::uint64_t> live_ids(goro::detail::Runtime* rt) {
   std::vector<std::uint64_t> ids;
   for (const auto& g : goro::detail::snapshot(rt)) ids.push_back(g.id);
   std::sort(ids.begin(), ids.end());
   return ids;
 }
+
+GORO_DECL std::string leak_report(goro::detail::Runtime* rt, const std::vector<std::uint64_t>& before,
+                                  std::uint64_t self_id, long long grace_ms, bool with_dump) {
+  std::vector<goro::detail::GoroutineInfo> leaked;
+  for (const auto& g : goro::detail::snapshot(rt))
+    if (g.id != self_id && !std::binary_search(before.begin(), before.end(), g.id)) leaked.push_back(g);
+  if (leaked.empty()) return {};
+  if (!with_dump) return "leaked";
+  std::ostringstream os;
+  os << "goro: " << leaked.size() << " goroutine(s) leaked (still alive " << grace_ms
+     << " ms after the function returned):\n\n";
+  goro::detail::write_dump(os, leaked);
+  return os.str();
+}
+#endif
 
 template <class F>
 void check(goro::detail::Runtime* rt, F&& fn, std::chrono::milliseconds grace) {
@@ -50,21 +77,14 @@ void check(goro::detail::Runtime* rt, F&& fn, std::chrono::milliseconds grace) {
   const std::uint64_t self_id = self ? self->goid() : 0;
   fn();
   const auto deadline = std::chrono::steady_clock::now() + grace;
-  auto pause = std::chrono::microseconds(100);
+  std::chrono::microseconds pause(100);
   for (;;) {
-    std::vector<goro::detail::GoroutineInfo> leaked;
-    for (const auto& g : goro::detail::snapshot(rt))
-      if (g.id != self_id && !std::binary_search(before.begin(), before.end(), g.id)) leaked.push_back(g);
-    if (leaked.empty()) return;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      std::ostringstream os;
-      os << "goro: " << leaked.size() << " goroutine(s) leaked (still alive "
-         << grace.count() << " ms after the function returned):\n\n";
-      goro::detail::write_dump(os, leaked);
-      throw leak_error(os.str());
-    }
+    const bool last = std::chrono::steady_clock::now() >= deadline;
+    std::string report = leak_report(rt, before, self_id, static_cast<long long>(grace.count()), last);
+    if (report.empty()) return;
+    if (last) throw leak_error(report);
     goro::sleep_for(pause);
-    pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(20));
+    pause = pause * 2 < std::chrono::milliseconds(20) ? pause * 2 : std::chrono::microseconds(20'000);
   }
 }
 

@@ -31,6 +31,7 @@
 #pragma once
 
 #include <cstddef>
+#include <stdexcept>
 #include <string>
 
 #include "detail/trace_json.hpp"

@@ -149,7 +149,7 @@ WaitResult poll_wait(PollDesc* pd, int mode, Check&& check, CtxHook* hook) {
     timespec ts{};
     timespec* tsp = nullptr;
     if (d != 0) {
-      const std::int64_t left = std::max<std::int64_t>(0, d - nanotime());
+      const std::int64_t left = max_of<std::int64_t>(0, d - nanotime());
       ts.tv_sec = static_cast<time_t>(left / 1'000'000'000);
       ts.tv_nsec = static_cast<long>(left % 1'000'000'000);
       tsp = &ts;

@@ -1,8 +1,9 @@
 // A user's TU under GORO_SEPARATE_COMPILATION (goro::runtime): it starts
 // goroutines, uses channels, select, timers, locks, contexts, a synctest
-// bubble, metrics and a dump. ctest separate_compilation_tu checks that its
-// object file defines none of the runtime (cmake/check_separate_object.cmake):
-// all of that is compiled once, in goro::runtime's TU. Returns 0 iff every
+// bubble, a leak check, metrics and a dump. ctest separate_compilation_tu
+// checks that its object file defines none of the runtime
+// (cmake/check_separate_object.cmake): all of that is compiled once, in
+// goro::runtime's TU. Returns 0 iff every
 // operation did what it should (ctest separate_compilation_run).
 #include <goro/goro.hpp>
 
@@ -43,8 +44,10 @@ int separate_tu_main() {
     goro::sleep_for(1ms);
     goro::yield();
     goro::testing::synctest([] { goro::sleep_for(1h); });
+    bool leak_check_ran = false;
+    goro::testing::expect_no_leaks([&] { leak_check_ran = true; });
     std::ostringstream out;
     goro::dump(out);
-    return n == 4 && got == 1 && goro::metrics().goroutines >= 1 && !out.str().empty() ? 0 : 1;
+    return n == 4 && got == 1 && leak_check_ran && goro::metrics().goroutines >= 1 && !out.str().empty() ? 0 : 1;
   });
 }

@@ -16,7 +16,6 @@
 // Go's runtime copies are.
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdio>

@@ -92,6 +92,18 @@ namespace goro::detail {
 // the layout of goro's types between translation units built differently.
 inline constexpr std::size_t cache_line = 64;
 
+// std::min and std::max without <algorithm>, whose C++20 ranges part is
+// among the costliest standard headers to parse: the headers a user's TU
+// compiles use these (README "Compile time").
+template <class T>
+constexpr const T& min_of(const T& a, const T& b) noexcept {
+  return b < a ? b : a;
+}
+template <class T>
+constexpr const T& max_of(const T& a, const T& b) noexcept {
+  return a < b ? b : a;
+}
+
 // A pause for spin loops (Go: procyield). x86: PAUSE (tens of cycles, and
 // it tells the core the loop is a spin). arm64: ISB, as Rust's
 // core::hint::spin_loop and others do: YIELD (Go's choice) is a no-op on

@@ -10,23 +10,28 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
+#include <cstdint>
 #include <exception>
-#include <mutex>
-#include <ostream>
-#include <sstream>
-#include <string>
-#include <thread>
+#include <iosfwd>
 #include <vector>
 
 #include "clock.hpp"
 #include "runtime.hpp"
 #include "source_location.hpp"
+
+#if GORO_DEFINE_RUNTIME  // only the bodies below need these (config.hpp)
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#endif
 
 namespace goro::detail {
 
@@ -42,10 +47,22 @@ struct GoroutineInfo {
   bool is_main;
 };
 
+// The entry points. A TU compiled with GORO_SEPARATE_COMPILATION sees only
+// these declarations: the rest of this file (snapshots, dumps, fatal-error
+// reports, signal hooks, the deadlock check) is the runtime's, compiled in
+// its TU alone.
+#if !GORO_DEFINE_RUNTIME
+std::vector<GoroutineInfo> snapshot(Runtime* rt);
+void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs);
+void write_full_dump(std::ostream& os, Runtime* rt);
+[[noreturn]] void uncaught_exception(G* g, std::exception_ptr e);
+[[noreturn]] void stack_overflow_detected(G* g);
+#else
+
 // Every live goroutine of rt, by id. Reads racing goroutines' state: a
 // goroutine may change state while we look, so this is a snapshot, not an
 // atomic cut.
-inline std::vector<GoroutineInfo> snapshot(Runtime* rt) {
+GORO_DECL std::vector<GoroutineInfo> snapshot(Runtime* rt) {
   std::vector<GoroutineInfo> out;
   rt->stacks.for_each_slot([&](char* top) {
     const G* g = g_at(top);
@@ -85,9 +102,6 @@ inline std::string format_duration(std::int64_t ns) {
 // Go's format, with the creation site where Go prints the stack:
 //   goroutine 7 [chan receive, 1200 ms]:
 //           created at examples/deadlock.cpp:14 in int main()
-#if !GORO_DEFINE_RUNTIME
-void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs);
-#else
 GORO_DECL void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs) {
   const std::int64_t now = coarse_nanotime();  // the clock wait_since is read from
   bool first = true;
@@ -102,7 +116,6 @@ GORO_DECL void write_dump(std::ostream& os, const std::vector<GoroutineInfo>& gs
        << g.created.function_name() << '\n';
   }
 }
-#endif
 
 // The metrics header of a dump (goroutines by state and wait reason, Ps,
 // threads, timers, stack memory, scheduler latency), written before the
@@ -117,9 +130,6 @@ using MetricsHeaderWriter = void (*)(std::ostream&, Runtime*, const std::vector<
 inline std::atomic<MetricsHeaderWriter> metrics_header_writer{nullptr};
 
 // goro::dump's text: the metrics header, a blank line, the goroutines.
-#if !GORO_DEFINE_RUNTIME
-void write_full_dump(std::ostream& os, Runtime* rt);
-#else
 GORO_DECL void write_full_dump(std::ostream& os, Runtime* rt) {
   const std::vector<GoroutineInfo> gs = snapshot(rt);
   // Memory ordering: acquire pairs with start_runtime's release (the
@@ -130,7 +140,6 @@ GORO_DECL void write_full_dump(std::ostream& os, Runtime* rt) {
   }
   write_dump(os, gs);
 }
-#endif
 
 // ---------------------------------------------------------------------------
 // Fatal errors (fatal.hpp): the goroutine that made the error.
@@ -160,7 +169,7 @@ inline void print_fatal_goroutine() noexcept {
 // ---------------------------------------------------------------------------
 // Uncaught exceptions (Go: an unrecovered panic).
 
-[[noreturn]] inline void uncaught_exception(G* g, std::exception_ptr e) {
+[[noreturn]] GORO_DECL void uncaught_exception(G* g, std::exception_ptr e) {
   std::string what = "unknown exception (not derived from std::exception)";
   try {
     std::rethrow_exception(e);
@@ -208,7 +217,7 @@ inline void print_fatal_goroutine() noexcept {
 }
 
 // The canary at the base of an unguarded stack was overwritten.
-inline void stack_overflow_detected(G* g) { report_stack_overflow(g->goid(), g->stack.size); }
+[[noreturn]] GORO_DECL void stack_overflow_detected(G* g) { report_stack_overflow(g->goid(), g->stack.size); }
 
 // Runtimes whose stacks the SIGSEGV handler must recognise.
 struct HookRegistry {
@@ -473,5 +482,7 @@ inline void check_dead(Runtime* rt) {
   write_trace_on_fatal();
   std::_Exit(2);
 }
+
+#endif  // GORO_DEFINE_RUNTIME
 
 }  // namespace goro::detail

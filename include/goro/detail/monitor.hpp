@@ -14,7 +14,6 @@
 // of the warning's limit).
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -28,6 +27,10 @@
 #include "processor.hpp"
 #include "runtime.hpp"
 #include "switch.hpp"
+
+#if GORO_DEFINE_RUNTIME  // the monitor's bodies (config.hpp)
+#include <algorithm>
+#endif
 
 namespace goro::detail {
 

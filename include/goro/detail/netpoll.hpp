@@ -37,7 +37,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -123,7 +122,7 @@ class EpollBackend {
     int ms = -1;
     if (timeout_ns == 0) ms = 0;
     else if (timeout_ns > 0)  // rounded up: a timer is never run early
-      ms = static_cast<int>(std::min<std::int64_t>((timeout_ns + 999'999) / 1'000'000, 1'000'000'000));
+      ms = static_cast<int>(min_of<std::int64_t>((timeout_ns + 999'999) / 1'000'000, 1'000'000'000));
     const int n = ::epoll_wait(epfd_, events, max_events, ms);
     if (n < 0) {
       if (errno == EINTR) return;  // the caller recomputes its timeout
@@ -452,7 +451,7 @@ inline void inject_list(Runtime* rt, M* m, G** gs, int n) {
   for (int i = 0; i < n; ++i) gs[i]->status.store(GStatus::runnable, std::memory_order_relaxed);
   P* p = (m && m->rt == rt) ? m->p : nullptr;
   const int idle = rt->npidle.load(std::memory_order_relaxed);
-  const int global = p ? std::min(n, idle) : n;
+  const int global = p ? min_of(n, idle) : n;
   if (global > 0) {
     {
       SpinGuard guard(rt->lock);
@@ -511,7 +510,7 @@ inline bool netpoll_block(M* m, std::int64_t until) {
   Runtime* rt = m->rt;
   Netpoll* np = netpoll_of(rt);
   G* gs[2 * EpollBackend::max_events];
-  const std::int64_t delay = until == 0 ? -1 : std::max<std::int64_t>(0, until - nanotime());
+  const std::int64_t delay = until == 0 ? -1 : max_of<std::int64_t>(0, until - nanotime());
   const int n = netpoll(np, delay, gs);
   TsanIgnore tsan_ignore;  // runtime internals (see sanitizer.hpp)
   // Memory ordering: seq_cst — see netpoll_wake_monitor.

@@ -28,7 +28,6 @@
 // descriptors); the others sleep until handed a P.
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -52,6 +51,10 @@
 #include "spinlock.hpp"
 #include "switch.hpp"
 #include "timers.hpp"
+
+#if GORO_DEFINE_RUNTIME  // the scheduling loop's bodies (config.hpp)
+#include <algorithm>
+#endif
 
 namespace goro::detail {
 

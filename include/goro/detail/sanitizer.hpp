@@ -5,7 +5,6 @@
 // Every function here compiles to nothing in a build without sanitizers.
 #pragma once
 
-#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -112,7 +111,7 @@ inline void sanitizer_forget_stack([[maybe_unused]] char* lo, [[maybe_unused]] c
   constexpr std::size_t page = 4096;
   unsigned char resident[64];
   while (lo < hi) {
-    const std::size_t pages = std::min<std::size_t>(static_cast<std::size_t>(hi - lo) / page, sizeof resident);
+    const std::size_t pages = min_of<std::size_t>(static_cast<std::size_t>(hi - lo) / page, sizeof resident);
     if (::mincore(lo, pages * page, resident) != 0) break;  // cannot tell: forget it all
     std::size_t i = 0;
     while (i < pages && !(resident[i] & 1)) ++i;

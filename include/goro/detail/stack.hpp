@@ -48,8 +48,6 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include <algorithm>
-#include <iterator>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -65,6 +63,11 @@
 #include "config.hpp"
 #include "fatal.hpp"
 #include "sanitizer.hpp"
+
+#if GORO_DEFINE_RUNTIME  // only the trimmer needs these
+#include <algorithm>
+#include <iterator>
+#endif
 
 #if GORO_ASAN
 extern "C" void __asan_unpoison_memory_region(void const volatile* addr, std::size_t size);
@@ -276,7 +279,7 @@ class StackPool {
     if (sl.warm_mask & bit) {
       sl.warm_mask &= ~bit;
       --warm_free_;
-      low_warm_ = std::min(low_warm_, warm_free_);
+      if (warm_free_ < low_warm_) low_warm_ = warm_free_;
     }
     if (sl.uninit_mask & bit) {  // trimmed: build its G now
       sl.uninit_mask &= ~bit;
@@ -296,161 +299,24 @@ class StackPool {
     if (warm_free_ > warm_cache) wake_trimmer_locked();
   }
 
-  void new_slab_locked() {
-    slabs_.reserve(slabs_.size() + 1);  // may throw std::bad_alloc: nothing changed yet
-    const std::size_t bytes = per_slab * slot_bytes();
-    void* mem = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-    if (mem == MAP_FAILED) throw std::bad_alloc();
-    char* m = static_cast<char*>(mem);
-    Slab slab{m, bytes, ~std::uint64_t{0}, 0, 0, 0};
-    for (std::size_t i = 0; i < per_slab; ++i) {
-      char* slot = m + i * slot_bytes();
-      // The lowest page of every slab is a guard whatever the budget: a
-      // canary stack that overflows runs down through its neighbours into
-      // it, and the fault is reported instead of running off the slab.
-      const bool want_guard = i == 0 || (guard_pages_ && guarded_ < guard_budget);
-      if (want_guard && ::mprotect(slot, page_, PROT_NONE) == 0) {
-        slab.guarded_mask |= std::uint64_t{1} << i;
-        if (i != 0 || guard_pages_) ++guarded_;
-      }
-    }
-    if (slot_init)
-      for (std::size_t i = 0; i < per_slab; ++i) slot_init(m + (i + 1) * slot_bytes());
-#if GORO_ASAN
-    // LeakSanitizer: what a blocked goroutine's stack points to is alive
-    // (LSan scans only the readable parts, skipping the guard pages).
-    __lsan_register_root_region(m, bytes);
-#endif
-    slabs_.push_back(slab);  // reserved above: cannot throw
-    if (slabs_.size() <= max_published) {
-      // Memory ordering: relaxed address, then release count (in_slab's
-      // acquire load of the count makes the address visible).
-      published_mem_[slabs_.size() - 1].store(m, std::memory_order_relaxed);
-      published_.store(slabs_.size(), std::memory_order_release);
-    }
-  }
+  void new_slab_locked();  // throws std::bad_alloc, changing nothing
 
   // ---- Trimming ------------------------------------------------------------
 
   // More than warm_cache free stacks may hold memory: make sure the trimmer
   // looks at them.
-  void wake_trimmer_locked() noexcept {
-    if (stop_) return;
-    if (!trimmer_.joinable()) {
-      try {
-        trimmer_ = std::thread([this] {
-          // Runtime internals, invisible to ThreadSanitizer as the Ms'
-          // scheduling loops are: this thread may be started from a
-          // goroutine's ignored switch path, so TSan would not see it
-          // ordered after the pool's construction.
-          TsanIgnore tsan_ignore;
-          trim_loop();
-        });
-      } catch (...) {
-        // No thread (out of resources): the memory stays committed, as
-        // before trimming existed; the next give tries again.
-      }
-    } else if (trimmer_waiting_) {
-      trimmer_waiting_ = false;
-      cv_.notify_one();
-    }
-  }
+  void wake_trimmer_locked() noexcept;
 
   // The trimmer thread: each period, trims the warm free stacks that were
   // not needed during the whole period, beyond warm_cache; waits without a
   // deadline while there are no more than warm_cache of them.
-  void trim_loop() {
-    // Signals are for the program's threads; this one only trims.
-    sigset_t all;
-    sigfillset(&all);
-    ::pthread_sigmask(SIG_BLOCK, &all, nullptr);
-    std::unique_lock<std::mutex> lock(mu_);
-    std::size_t peaks[demand_periods] = {};  // peak_out_ of the last periods, a ring
-    std::size_t next = 0;
-    while (!stop_) {
-      if (warm_free_ <= warm_cache) {
-        trimmer_waiting_ = true;
-        cv_.wait(lock, [this] { return stop_ || !trimmer_waiting_; });
-        // Demand before the wait is stale; peak_out_ has kept counting
-        // during it, so the burst that woke us is the current period's.
-        std::fill(std::begin(peaks), std::end(peaks), std::size_t{0});
-        continue;
-      }
-      low_warm_ = warm_free_;
-      if (cv_.wait_for(lock, trim_period, [this] { return stop_; })) break;
-      peaks[next] = peak_out_;
-      next = (next + 1) % demand_periods;
-      peak_out_ = out_;
-      const std::size_t demand = *std::max_element(std::begin(peaks), std::end(peaks));
-      const std::size_t keep = std::max(warm_cache, demand > out_ ? demand - out_ : 0);
-      const std::size_t unused = std::min(low_warm_, warm_free_);
-      if (unused > keep) trim(lock, unused - keep);
-    }
-  }
+  void trim_loop();
 
   // Releases the memory of up to n warm free slots, highest addresses first
   // (take_locked hands out the lowest first, so these are needed last).
   // Called and returns with `lock` held; releases it around the madvise
   // calls, with the slots taken out of the free masks meanwhile.
-  void trim(std::unique_lock<std::mutex>& lock, std::size_t n) {
-    struct Picked {
-      std::size_t slab;
-      char* mem;
-      std::uint64_t slots;
-    };
-    std::vector<Picked> picked;
-    try {
-      picked.reserve(slabs_.size());
-    } catch (const std::bad_alloc&) {
-      return;  // try again next period
-    }
-    for (std::size_t si = slabs_.size(); si-- > 0 && n > 0;) {
-      Slab& sl = slabs_[si];
-      std::uint64_t candidates = sl.free_mask & sl.warm_mask;
-      std::uint64_t take = 0;
-      while (candidates != 0 && n > 0) {
-        const unsigned slot = 63u - static_cast<unsigned>(__builtin_clzll(candidates));
-        const std::uint64_t bit = std::uint64_t{1} << slot;
-        candidates &= ~bit;
-        sl.warm_mask &= ~bit;  // trimmed, or left alone for good (below)
-        --warm_free_;
-        // An overwritten canary is the evidence of an overflow that the
-        // slot's next user reports: keep it.
-        if (!canary_intact(stack_at(static_cast<std::uint32_t>(si), slot))) continue;
-        take |= bit;
-        --n;
-      }
-      if (take != 0) {
-        sl.free_mask &= ~take;
-        sl.uninit_mask |= take;  // for_each_slot no longer reads their G
-        picked.push_back({si, sl.mem, take});
-      }
-    }
-    if (picked.empty()) return;
-    lock.unlock();
-    for (const Picked& pk : picked) {
-      for (std::uint64_t rest = pk.slots; rest != 0;) {  // each run of adjacent slots: one call
-        const unsigned lo = static_cast<unsigned>(__builtin_ctzll(rest));
-        const std::uint64_t from_lo = rest >> lo;
-        const unsigned len = from_lo == ~std::uint64_t{0} ? 64u : static_cast<unsigned>(__builtin_ctzll(~from_lo));
-        const std::uint64_t run = len == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << len) - 1;
-        rest &= ~(run << lo);
-        char* addr = pk.mem + lo * slot_bytes();
-        const std::size_t bytes = len * slot_bytes();
-#if GORO_ASAN
-        // The old frames' redzones would poison the next goroutine's frames.
-        __asan_unpoison_memory_region(addr, bytes);
-#endif
-        ::madvise(addr, bytes, MADV_DONTNEED);  // private anonymous: reads zero from now on
-      }
-    }
-    lock.lock();
-    for (const Picked& pk : picked) {
-      slabs_[pk.slab].free_mask |= pk.slots;
-      if (pk.slab < first_free_) first_free_ = pk.slab;
-    }
-  }
+  void trim(std::unique_lock<std::mutex>& lock, std::size_t n);
 
   static constexpr std::size_t max_published = 1 << 16;
 
@@ -473,5 +339,154 @@ class StackPool {
   std::atomic<std::size_t> published_{0};
   std::unique_ptr<std::atomic<char*>[]> published_mem_{new std::atomic<char*>[max_published]()};
 };
+
+// The pool's cold paths: a new slab, and the trimmer. A TU compiled with
+// GORO_SEPARATE_COMPILATION sees only their declarations (config.hpp).
+#if GORO_DEFINE_RUNTIME
+GORO_DECL void StackPool::new_slab_locked() {
+  slabs_.reserve(slabs_.size() + 1);  // may throw std::bad_alloc: nothing changed yet
+  const std::size_t bytes = per_slab * slot_bytes();
+  void* mem = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (mem == MAP_FAILED) throw std::bad_alloc();
+  char* m = static_cast<char*>(mem);
+  Slab slab{m, bytes, ~std::uint64_t{0}, 0, 0, 0};
+  for (std::size_t i = 0; i < per_slab; ++i) {
+    char* slot = m + i * slot_bytes();
+    // The lowest page of every slab is a guard whatever the budget: a
+    // canary stack that overflows runs down through its neighbours into
+    // it, and the fault is reported instead of running off the slab.
+    const bool want_guard = i == 0 || (guard_pages_ && guarded_ < guard_budget);
+    if (want_guard && ::mprotect(slot, page_, PROT_NONE) == 0) {
+      slab.guarded_mask |= std::uint64_t{1} << i;
+      if (i != 0 || guard_pages_) ++guarded_;
+    }
+  }
+  if (slot_init)
+    for (std::size_t i = 0; i < per_slab; ++i) slot_init(m + (i + 1) * slot_bytes());
+#if GORO_ASAN
+  // LeakSanitizer: what a blocked goroutine's stack points to is alive
+  // (LSan scans only the readable parts, skipping the guard pages).
+  __lsan_register_root_region(m, bytes);
+#endif
+  slabs_.push_back(slab);  // reserved above: cannot throw
+  if (slabs_.size() <= max_published) {
+    // Memory ordering: relaxed address, then release count (in_slab's
+    // acquire load of the count makes the address visible).
+    published_mem_[slabs_.size() - 1].store(m, std::memory_order_relaxed);
+    published_.store(slabs_.size(), std::memory_order_release);
+  }
+}
+
+GORO_DECL void StackPool::wake_trimmer_locked() noexcept {
+  if (stop_) return;
+  if (!trimmer_.joinable()) {
+    try {
+      trimmer_ = std::thread([this] {
+        // Runtime internals, invisible to ThreadSanitizer as the Ms'
+        // scheduling loops are: this thread may be started from a
+        // goroutine's ignored switch path, so TSan would not see it
+        // ordered after the pool's construction.
+        TsanIgnore tsan_ignore;
+        trim_loop();
+      });
+    } catch (...) {
+      // No thread (out of resources): the memory stays committed, as
+      // before trimming existed; the next give tries again.
+    }
+  } else if (trimmer_waiting_) {
+    trimmer_waiting_ = false;
+    cv_.notify_one();
+  }
+}
+
+GORO_DECL void StackPool::trim_loop() {
+  // Signals are for the program's threads; this one only trims.
+  sigset_t all;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  std::unique_lock<std::mutex> lock(mu_);
+  std::size_t peaks[demand_periods] = {};  // peak_out_ of the last periods, a ring
+  std::size_t next = 0;
+  while (!stop_) {
+    if (warm_free_ <= warm_cache) {
+      trimmer_waiting_ = true;
+      cv_.wait(lock, [this] { return stop_ || !trimmer_waiting_; });
+      // Demand before the wait is stale; peak_out_ has kept counting
+      // during it, so the burst that woke us is the current period's.
+      std::fill(std::begin(peaks), std::end(peaks), std::size_t{0});
+      continue;
+    }
+    low_warm_ = warm_free_;
+    if (cv_.wait_for(lock, trim_period, [this] { return stop_; })) break;
+    peaks[next] = peak_out_;
+    next = (next + 1) % demand_periods;
+    peak_out_ = out_;
+    const std::size_t demand = *std::max_element(std::begin(peaks), std::end(peaks));
+    const std::size_t keep = std::max(warm_cache, demand > out_ ? demand - out_ : 0);
+    const std::size_t unused = std::min(low_warm_, warm_free_);
+    if (unused > keep) trim(lock, unused - keep);
+  }
+}
+
+GORO_DECL void StackPool::trim(std::unique_lock<std::mutex>& lock, std::size_t n) {
+  struct Picked {
+    std::size_t slab;
+    char* mem;
+    std::uint64_t slots;
+  };
+  std::vector<Picked> picked;
+  try {
+    picked.reserve(slabs_.size());
+  } catch (const std::bad_alloc&) {
+    return;  // try again next period
+  }
+  for (std::size_t si = slabs_.size(); si-- > 0 && n > 0;) {
+    Slab& sl = slabs_[si];
+    std::uint64_t candidates = sl.free_mask & sl.warm_mask;
+    std::uint64_t take = 0;
+    while (candidates != 0 && n > 0) {
+      const unsigned slot = 63u - static_cast<unsigned>(__builtin_clzll(candidates));
+      const std::uint64_t bit = std::uint64_t{1} << slot;
+      candidates &= ~bit;
+      sl.warm_mask &= ~bit;  // trimmed, or left alone for good (below)
+      --warm_free_;
+      // An overwritten canary is the evidence of an overflow that the
+      // slot's next user reports: keep it.
+      if (!canary_intact(stack_at(static_cast<std::uint32_t>(si), slot))) continue;
+      take |= bit;
+      --n;
+    }
+    if (take != 0) {
+      sl.free_mask &= ~take;
+      sl.uninit_mask |= take;  // for_each_slot no longer reads their G
+      picked.push_back({si, sl.mem, take});
+    }
+  }
+  if (picked.empty()) return;
+  lock.unlock();
+  for (const Picked& pk : picked) {
+    for (std::uint64_t rest = pk.slots; rest != 0;) {  // each run of adjacent slots: one call
+      const unsigned lo = static_cast<unsigned>(__builtin_ctzll(rest));
+      const std::uint64_t from_lo = rest >> lo;
+      const unsigned len = from_lo == ~std::uint64_t{0} ? 64u : static_cast<unsigned>(__builtin_ctzll(~from_lo));
+      const std::uint64_t run = len == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << len) - 1;
+      rest &= ~(run << lo);
+      char* addr = pk.mem + lo * slot_bytes();
+      const std::size_t bytes = len * slot_bytes();
+#if GORO_ASAN
+      // The old frames' redzones would poison the next goroutine's frames.
+      __asan_unpoison_memory_region(addr, bytes);
+#endif
+      ::madvise(addr, bytes, MADV_DONTNEED);  // private anonymous: reads zero from now on
+    }
+  }
+  lock.lock();
+  for (const Picked& pk : picked) {
+    slabs_[pk.slab].free_mask |= pk.slots;
+    if (pk.slab < first_free_) first_free_ = pk.slab;
+  }
+}
+#endif  // GORO_DEFINE_RUNTIME
 
 }  // namespace goro::detail

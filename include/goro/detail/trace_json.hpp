@@ -18,23 +18,26 @@
 // the track "no P" (tid 1000).
 #pragma once
 
-#include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <mutex>
-#include <set>
-#include <stdexcept>
 #include <string>
-#include <system_error>
-#include <time.h>
-#include <unordered_map>
 #include <vector>
 
 #include "env.hpp"
 #include "fatal.hpp"
 #include "trace.hpp"
+
+#if GORO_DEFINE_RUNTIME  // only the writer's bodies need these (config.hpp)
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <stdexcept>
+#include <system_error>
+#include <time.h>
+#include <unordered_map>
+#endif
 
 namespace goro::detail {
 
@@ -45,9 +48,19 @@ struct TraceSnapshot {
   bool goroutine_tracks = false;
 };
 
+// The entry points (trace.hpp calls them). A TU compiled with
+// GORO_SEPARATE_COMPILATION sees only these declarations: the writer below,
+// its containers and its sort are compiled in the runtime's TU alone.
+#if !GORO_DEFINE_RUNTIME
+TraceSnapshot trace_collect();
+void trace_write_or_throw(const std::string& path, const TraceSnapshot& s, const char* what);
+void trace_session_start(const std::string& path, std::size_t ring_bytes, bool goroutine_tracks);
+TraceSnapshot trace_session_stop(std::string* path);
+void trace_start_from_env();
+#else
 // Copies this session's events (every thread's, the ones being written to
 // included, up to their published count).
-inline TraceSnapshot trace_collect() {
+GORO_DECL TraceSnapshot trace_collect() {
   TsanIgnore tsan_ignore;  // the tracer's state is runtime internals (trace.hpp)
   Tracer& t = tracer();
   TraceSnapshot s;
@@ -367,9 +380,6 @@ inline bool trace_write_json(const std::string& path, const TraceSnapshot& s) {
 
 inline void trace_write_on_fatal() noexcept;
 
-#if !GORO_DEFINE_RUNTIME
-void trace_session_start(const std::string& path, std::size_t ring_bytes, bool goroutine_tracks);
-#else
 GORO_DECL void trace_session_start(const std::string& path, std::size_t ring_bytes, bool goroutine_tracks) {
   TsanIgnore tsan_ignore;  // the tracer's state is runtime internals (trace.hpp)
   Tracer& t = tracer();
@@ -394,18 +404,14 @@ GORO_DECL void trace_session_start(const std::string& path, std::size_t ring_byt
   trace_flag.store(true, std::memory_order_relaxed);
   if (!path.empty()) fatal_trace_writer.store(&trace_write_on_fatal, std::memory_order_release);
 }
-#endif
 
-inline void trace_write_or_throw(const std::string& path, const TraceSnapshot& s, const char* what) {
+GORO_DECL void trace_write_or_throw(const std::string& path, const TraceSnapshot& s, const char* what) {
   if (!trace_write_json(path, s))
     throw std::system_error(errno, std::generic_category(), std::string(what) + ": cannot write " + path);
 }
 
 // Stops recording; returns the session's events and the path it was to be
 // written to. Throws std::logic_error if no trace is being recorded.
-#if !GORO_DEFINE_RUNTIME
-TraceSnapshot trace_session_stop(std::string* path);
-#else
 GORO_DECL TraceSnapshot trace_session_stop(std::string* path) {
   Tracer& t = tracer();
   trace_flag.store(false, std::memory_order_relaxed);
@@ -425,7 +431,6 @@ GORO_DECL TraceSnapshot trace_session_stop(std::string* path) {
   t.bytes = 0;
   return s;
 }
-#endif
 
 // A fatal error or deadlock report: write what was recorded, if a trace is
 // on and has a path (never throws). Another thread may hold the tracer's
@@ -457,9 +462,6 @@ inline void trace_write_on_fatal() noexcept {
 // GORO_TRACE=out.json (GORO_TRACE_RING_MB=N, GORO_TRACE_GOROUTINES=1):
 // trace the whole program; written at exit, on a fatal error, on a
 // deadlock report. Called when the default runtime starts.
-#if !GORO_DEFINE_RUNTIME
-void trace_start_from_env();
-#else
 GORO_DECL void trace_start_from_env() {
   const char* path = std::getenv("GORO_TRACE");
   if (!path || !*path) return;
@@ -484,6 +486,7 @@ GORO_DECL void trace_start_from_env() {
     });
   });
 }
-#endif
+
+#endif  // GORO_DEFINE_RUNTIME: the writer and the sessions
 
 }  // namespace goro::detail
