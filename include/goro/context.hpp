@@ -227,9 +227,7 @@ struct ContextNode : std::enable_shared_from_this<ContextNode> {
   ContextNode() = default;
   ContextNode(const ContextNode&) = delete;
   ContextNode& operator=(const ContextNode&) = delete;
-  ~ContextNode() {
-    if (cancelable) leave_owner();
-  }
+  ~ContextNode();
 
   // The nearest cancelable ancestor-or-self (whose done/err we report);
   // null if there is none up to the root or a without_cancel node.
@@ -242,105 +240,121 @@ struct ContextNode : std::enable_shared_from_this<ContextNode> {
   }
 
   // Go: cancelCtx.cancel. A null cause means "the error itself".
-  void cancel(std::error_code e, std::exception_ptr why, bool remove_from_parent) {
-    if (!why) why = context_error_cause(e);
-    std::unordered_map<ContextNode*, ContextChild> kids;
-    std::shared_ptr<ChanTimer> t;
-    {
-      SpinGuard g(lock);
-      if (err) return;  // already cancelled: idempotent
-      err = e;
-      cause = why;
-      kids.swap(children);
-      t = std::move(timer);
-    }
-    if (t) t->stop();
-    if (!done.is_nil()) done.close();
-    for (auto& kid : kids) {
-      std::shared_ptr<ContextNode> k;
-      {
-        RaceDisabled hidden;  // reference counts synchronize nothing (see Context)
-        k = kid.second.strong ? kid.second.strong : kid.second.weak.lock();
-      }
-      if (k) k->cancel(e, why, false);  // null: being freed
-      RaceDisabled hidden;
-      k.reset();
-    }
-    {
-      RaceDisabled hidden;
-      kids.clear();
-    }
-    if (remove_from_parent) leave_owner();
-    // Go: afterFuncCtx.cancel — once.Do(func() { go a.f() }).
-    if (after && after->claim()) after->start();
-  }
+  void cancel(std::error_code e, std::exception_ptr why, bool remove_from_parent);
 
   // Go: propagateCancel. p: the cancellable ancestor to join (may be null).
-  void attach_to(ContextNode* p) {
-    if (!p) return;  // background or without_cancel: never cancelled
-    std::error_code perr;
-    std::exception_ptr pcause;
-    {
-      SpinGuard g(p->lock);
-      if (!p->err) {
-        RaceDisabled hidden;  // reference counts synchronize nothing (see Context)
-        p->children.emplace(this, ContextChild{weak_from_this(), after ? shared_from_this() : nullptr});
-        return;
-      }
-      perr = p->err;
-      pcause = p->cause;
-    }
-    cancel(perr, pcause, false);
-  }
+  void attach_to(ContextNode* p);
 
   // Go: removeChild. Leaves the cancellable ancestor's children set (a no-op
   // if not in it). What is removed is destroyed after the ancestor's lock.
-  void leave_owner() noexcept {
-    std::shared_ptr<ContextNode> keep;  // an after_func node's ancestor
-    ContextNode* p = nullptr;
-    if (after) {
-      RaceDisabled hidden;  // reference counts synchronize nothing (see Context)
-      keep = owner.lock();
-      p = keep.get();
-    } else if (parent) {
-      p = parent->cancel_owner();
-    }
-    if (!p) return;
-    ContextChild removed;
-    {
-      SpinGuard g(p->lock);
-      auto it = p->children.find(this);
-      if (it == p->children.end()) return;
-      removed = std::move(it->second);
-      p->children.erase(it);
-    }
-    RaceDisabled hidden;  // reference counts synchronize nothing (see Context)
-    removed = {};
-    keep.reset();
-  }
+  void leave_owner() noexcept;
 
   // Sets up a deadline node: cancels now if t has passed, else arms a timer.
-  void arm_deadline(Clock::time_point t, std::exception_ptr why) {
-    const auto d = t - goro::now();
-    if (d <= Clock::duration::zero()) {
-      cancel(errc::deadline_exceeded, std::move(why), true);
+  void arm_deadline(Clock::time_point t, std::exception_ptr why);
+};
+
+// The tree's operations: compiled once, in the runtime's TU, under
+// GORO_SEPARATE_COMPILATION (config.hpp).
+#if GORO_DEFINE_RUNTIME
+GORO_DECL ContextNode::~ContextNode() {
+  if (cancelable) leave_owner();
+}
+
+GORO_DECL void ContextNode::cancel(std::error_code e, std::exception_ptr why, bool remove_from_parent) {
+  if (!why) why = context_error_cause(e);
+  std::unordered_map<ContextNode*, ContextChild> kids;
+  std::shared_ptr<ChanTimer> t;
+  {
+    SpinGuard g(lock);
+    if (err) return;  // already cancelled: idempotent
+    err = e;
+    cause = why;
+    kids.swap(children);
+    t = std::move(timer);
+  }
+  if (t) t->stop();
+  if (!done.is_nil()) done.close();
+  for (auto& kid : kids) {
+    std::shared_ptr<ContextNode> k;
+    {
+      RaceDisabled hidden;  // reference counts synchronize nothing (see Context)
+      k = kid.second.strong ? kid.second.strong : kid.second.weak.lock();
+    }
+    if (k) k->cancel(e, why, false);  // null: being freed
+    RaceDisabled hidden;
+    k.reset();
+  }
+  {
+    RaceDisabled hidden;
+    kids.clear();
+  }
+  if (remove_from_parent) leave_owner();
+  // Go: afterFuncCtx.cancel — once.Do(func() { go a.f() }).
+  if (after && after->claim()) after->start();
+}
+
+GORO_DECL void ContextNode::attach_to(ContextNode* p) {
+  if (!p) return;  // background or without_cancel: never cancelled
+  std::error_code perr;
+  std::exception_ptr pcause;
+  {
+    SpinGuard g(p->lock);
+    if (!p->err) {
+      RaceDisabled hidden;  // reference counts synchronize nothing (see Context)
+      p->children.emplace(this, ContextChild{weak_from_this(), after ? shared_from_this() : nullptr});
       return;
     }
-    // The timer holds only a weak reference: an abandoned context is not
-    // kept alive by its deadline.
-    std::weak_ptr<ContextNode> weak = weak_from_this();
-    auto tm = ChanTimer::make(d, Clock::duration::zero(), [weak, why] {
-      if (auto node = weak.lock()) node->cancel(errc::deadline_exceeded, why, true);
-    });
-    bool stop_now = false;
-    {
-      SpinGuard g(lock);
-      if (!err) timer = tm;
-      else stop_now = true;  // cancelled meanwhile
-    }
-    if (stop_now) tm->stop();
+    perr = p->err;
+    pcause = p->cause;
   }
-};
+  cancel(perr, pcause, false);
+}
+
+GORO_DECL void ContextNode::leave_owner() noexcept {
+  std::shared_ptr<ContextNode> keep;  // an after_func node's ancestor
+  ContextNode* p = nullptr;
+  if (after) {
+    RaceDisabled hidden;  // reference counts synchronize nothing (see Context)
+    keep = owner.lock();
+    p = keep.get();
+  } else if (parent) {
+    p = parent->cancel_owner();
+  }
+  if (!p) return;
+  ContextChild removed;
+  {
+    SpinGuard g(p->lock);
+    auto it = p->children.find(this);
+    if (it == p->children.end()) return;
+    removed = std::move(it->second);
+    p->children.erase(it);
+  }
+  RaceDisabled hidden;  // reference counts synchronize nothing (see Context)
+  removed = {};
+  keep.reset();
+}
+
+GORO_DECL void ContextNode::arm_deadline(Clock::time_point t, std::exception_ptr why) {
+  const auto d = t - goro::now();
+  if (d <= Clock::duration::zero()) {
+    cancel(errc::deadline_exceeded, std::move(why), true);
+    return;
+  }
+  // The timer holds only a weak reference: an abandoned context is not
+  // kept alive by its deadline.
+  std::weak_ptr<ContextNode> weak = weak_from_this();
+  auto tm = ChanTimer::make(d, Clock::duration::zero(), [weak, why] {
+    if (auto node = weak.lock()) node->cancel(errc::deadline_exceeded, why, true);
+  });
+  bool stop_now = false;
+  {
+    SpinGuard g(lock);
+    if (!err) timer = tm;
+    else stop_now = true;  // cancelled meanwhile
+  }
+  if (stop_now) tm->stop();
+}
+#endif  // GORO_DEFINE_RUNTIME
 
 struct ContextAccess;
 
@@ -472,13 +486,7 @@ struct ContextAccess {
     return T(std::move(n));
   }
 
-  static std::shared_ptr<ContextNode> new_cancel_node(const goro::Context& parent) {
-    auto n = std::make_shared<ContextNode>();
-    n->parent = parent.node_;
-    n->cancelable = true;
-    n->done = Chan<std::monostate>(0);
-    return n;
-  }
+  static std::shared_ptr<ContextNode> new_cancel_node(const goro::Context& parent);
 
   // Go: withDeadline's body; `why` is the cause when the deadline passes.
   template <class Cancel>
@@ -492,42 +500,68 @@ struct ContextAccess {
   }
 };
 
+#if GORO_DEFINE_RUNTIME
+GORO_DECL std::shared_ptr<ContextNode> ContextAccess::new_cancel_node(const goro::Context& parent) {
+  auto n = std::make_shared<ContextNode>();
+  n->parent = parent.node_;
+  n->cancelable = true;
+  n->done = Chan<std::monostate>(0);
+  return n;
+}
+#endif
+
 }  // namespace detail
 
 // Go: context.Background().
 inline Context background() { return Context{}; }
 
 // Go: context.WithCancel(parent).
-inline std::pair<Context, CancelFunc> with_cancel(const Context& parent) {
+#if !GORO_DEFINE_RUNTIME
+std::pair<Context, CancelFunc> with_cancel(const Context& parent);
+#else
+GORO_DECL std::pair<Context, CancelFunc> with_cancel(const Context& parent) {
   auto n = detail::ContextAccess::new_cancel_node(parent);
   n->attach_to(n->parent ? n->parent->cancel_owner() : nullptr);
   return {detail::ContextAccess::make<Context>(n), detail::ContextAccess::make<CancelFunc>(n)};
 }
+#endif
 
 // Go: context.WithCancelCause(parent) (Go 1.20). Like with_cancel, but the
 // cancel function records why (see the top of this header).
-inline std::pair<Context, CancelCauseFunc> with_cancel_cause(const Context& parent) {
+#if !GORO_DEFINE_RUNTIME
+std::pair<Context, CancelCauseFunc> with_cancel_cause(const Context& parent);
+#else
+GORO_DECL std::pair<Context, CancelCauseFunc> with_cancel_cause(const Context& parent) {
   auto n = detail::ContextAccess::new_cancel_node(parent);
   n->attach_to(n->parent ? n->parent->cancel_owner() : nullptr);
   return {detail::ContextAccess::make<Context>(n), detail::ContextAccess::make<CancelCauseFunc>(n)};
 }
+#endif
 
 // Go: context.Cause(ctx) (Go 1.20). Null while ctx is not done (and always
 // for background() and without_cancel contexts); then the cause, or a
 // std::system_error holding ctx.err() if none was given.
-inline std::exception_ptr cause(const Context& ctx) {
+#if !GORO_DEFINE_RUNTIME
+std::exception_ptr cause(const Context& ctx);
+#else
+GORO_DECL std::exception_ptr cause(const Context& ctx) {
   const auto& node = detail::ContextAccess::node(ctx);
   detail::ContextNode* n = node ? node->cancel_owner() : nullptr;
   if (!n) return nullptr;
   detail::SpinGuard g(n->lock);
   return n->cause;
 }
+#endif
 
 // Go: context.WithDeadline(parent, t). If the parent's deadline is not
 // later, the child just follows the parent (Go does the same).
-inline std::pair<Context, CancelFunc> with_deadline(const Context& parent, Clock::time_point t) {
+#if !GORO_DEFINE_RUNTIME
+std::pair<Context, CancelFunc> with_deadline(const Context& parent, Clock::time_point t);
+#else
+GORO_DECL std::pair<Context, CancelFunc> with_deadline(const Context& parent, Clock::time_point t) {
   return detail::ContextAccess::with_deadline<CancelFunc>(parent, t, nullptr);
 }
+#endif
 
 // Go: context.WithDeadlineCause(parent, t, cause) (Go 1.21): when the
 // deadline passes, the context's error is errc::deadline_exceeded and its
@@ -564,7 +598,10 @@ Context with_value(const Context& parent, K key, V value) {
 
 // Go: context.WithoutCancel(parent) (Go 1.21): parent's values, but never
 // done, no deadline, no error and no cause, whatever happens to parent.
-inline Context without_cancel(const Context& parent) {
+#if !GORO_DEFINE_RUNTIME
+Context without_cancel(const Context& parent);
+#else
+GORO_DECL Context without_cancel(const Context& parent) {
   const auto& p = detail::ContextAccess::node(parent);
   if (!p) return background();
   auto n = std::make_shared<detail::ContextNode>();
@@ -572,6 +609,7 @@ inline Context without_cancel(const Context& parent) {
   n->detached = true;
   return detail::ContextAccess::make<Context>(n);
 }
+#endif
 
 // Go: context.AfterFunc(ctx, f) (Go 1.21): once ctx is done, f() runs in its
 // own goroutine on the caller's runtime (at once if ctx is already done;

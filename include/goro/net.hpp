@@ -328,7 +328,14 @@ struct Network {
   const char* base;  // "tcp", "udp", "unix"
 };
 
-inline Network parse_network(std::string_view net, bool packet, const char* fn) {
+// Parsing and resolution are compiled once, in the runtime's TU, under
+// GORO_SEPARATE_COMPILATION (config.hpp); a user's TU sees these.
+#if !GORO_DEFINE_RUNTIME
+Network parse_network(std::string_view net, bool packet, const char* fn);
+std::pair<std::string, std::string> split_host_port(std::string_view addr, const char* fn);
+std::vector<Addr> resolve(const Network& n, std::string_view address, bool passive, const char* fn);
+#else
+GORO_DECL Network parse_network(std::string_view net, bool packet, const char* fn) {
   if (!packet) {
     if (net == "tcp") return {AF_UNSPEC, SOCK_STREAM, "tcp"};
     if (net == "tcp4") return {AF_INET, SOCK_STREAM, "tcp"};
@@ -344,7 +351,7 @@ inline Network parse_network(std::string_view net, bool packet, const char* fn) 
 }
 
 // Go: net.SplitHostPort.
-inline std::pair<std::string, std::string> split_host_port(std::string_view addr, const char* fn) {
+GORO_DECL std::pair<std::string, std::string> split_host_port(std::string_view addr, const char* fn) {
   auto bad = [&](const char* why) {
     return std::invalid_argument(std::string(fn) + ": address " + std::string(addr) + ": " + why);
   };
@@ -369,7 +376,7 @@ inline std::pair<std::string, std::string> split_host_port(std::string_view addr
 // Resolves an address for a socket of kind `n`. passive: for listen (an
 // empty host is every interface); else an empty host is this machine.
 // Several results are tried in order by dial.
-inline std::vector<Addr> resolve(const Network& n, std::string_view address, bool passive, const char* fn) {
+GORO_DECL std::vector<Addr> resolve(const Network& n, std::string_view address, bool passive, const char* fn) {
   std::vector<Addr> out;
   if (n.family == AF_UNIX) {
     if (address.empty()) throw std::invalid_argument(std::string(fn) + ": empty Unix socket path");
@@ -471,6 +478,7 @@ inline std::vector<Addr> resolve(const Network& n, std::string_view address, boo
   if (out.empty()) throw std::system_error(errc::no_such_host, "lookup " + host);
   return out;
 }
+#endif  // GORO_DEFINE_RUNTIME
 
 // Sets up the caller's runtime's poller now, if called from a goroutine: a
 // server that accepts until descriptors run out must not need a new one
@@ -807,8 +815,18 @@ class PacketConn : public detail::FdHandle {
 
 };
 
+// Compiled once, in the runtime's TU, under GORO_SEPARATE_COMPILATION
+// (config.hpp); a user's TU sees these declarations.
+#if !GORO_DEFINE_RUNTIME
+Listener listen(std::string_view network, std::string_view address);
+PacketConn listen_packet(std::string_view network, std::string_view address);
+Addr resolve_addr(std::string_view network, std::string_view address);
+namespace detail {
+Conn dial_impl(const Context* ctx, std::string_view network, std::string_view address);
+}  // namespace detail
+#else
 // Go: net.Listen(network, address). "tcp", "tcp4", "tcp6" or "unix".
-inline Listener listen(std::string_view network, std::string_view address) {
+GORO_DECL Listener listen(std::string_view network, std::string_view address) {
   const detail::Network n = detail::parse_network(network, false, "goro::net::listen");
   detail::ensure_poller();
   const std::vector<Addr> addrs = detail::resolve(n, address, true, "goro::net::listen");
@@ -843,7 +861,7 @@ inline Listener listen(std::string_view network, std::string_view address) {
 }
 
 // Go: net.ListenPacket(network, address). "udp", "udp4" or "udp6".
-inline PacketConn listen_packet(std::string_view network, std::string_view address) {
+GORO_DECL PacketConn listen_packet(std::string_view network, std::string_view address) {
   const detail::Network n = detail::parse_network(network, true, "goro::net::listen_packet");
   detail::ensure_poller();
   const std::vector<Addr> addrs = detail::resolve(n, address, true, "goro::net::listen_packet");
@@ -873,7 +891,7 @@ inline PacketConn listen_packet(std::string_view network, std::string_view addre
 
 // Go: net.ResolveUDPAddr / ResolveTCPAddr: the first address for
 // (network, address), e.g. for PacketConn::write_to.
-inline Addr resolve_addr(std::string_view network, std::string_view address) {
+GORO_DECL Addr resolve_addr(std::string_view network, std::string_view address) {
   const bool packet = network.substr(0, 3) == "udp";
   const detail::Network n = detail::parse_network(network, packet, "goro::net::resolve_addr");
   return detail::resolve(n, address, false, "goro::net::resolve_addr").front();
@@ -883,7 +901,7 @@ namespace detail {
 
 // Connects to each address in turn; the first that answers wins. ctx (may
 // be null) can end it. Go: sysDialer.dialSerial + netFD.connect.
-inline Conn dial_impl(const Context* ctx, std::string_view network, std::string_view address) {
+GORO_DECL Conn dial_impl(const Context* ctx, std::string_view network, std::string_view address) {
   const Network n = parse_network(network, false, "goro::net::dial");
   ensure_poller();
   const std::string op = "dial " + std::string(n.base) + " " + std::string(address);
@@ -930,6 +948,7 @@ inline Conn dial_impl(const Context* ctx, std::string_view network, std::string_
 }
 
 }  // namespace detail
+#endif  // GORO_DEFINE_RUNTIME
 
 // Go: net.Dial(network, address). "tcp", "tcp4", "tcp6" or "unix".
 inline Conn dial(std::string_view network, std::string_view address) {

@@ -29,12 +29,15 @@
 
 #include "detail/source_location.hpp"
 #include "detail/diagnostics.hpp"
-#include "detail/env.hpp"
 #include "detail/monitor.hpp"
 #include "detail/options_check.hpp"
 #include "detail/processor.hpp"
 #include "detail/trace_json.hpp"
 #include "options.hpp"
+
+#if GORO_DEFINE_RUNTIME  // default_options_from_env (config.hpp)
+#include "detail/env.hpp"
+#endif
 
 namespace goro {
 
@@ -78,17 +81,6 @@ GORO_DECL void delete_runtime(Runtime* rt) {
 }
 #endif
 
-// Options of the default runtime when the program gives none: the defaults,
-// with the GORO_* environment variables applied (detail/env.hpp).
-inline Options default_options_from_env() {
-  Options o;
-  if (auto v = env_bool("GORO_DETECT_DEADLOCK")) o.detect_deadlock = *v;
-  if (auto v = env_bool("GORO_DUMP_ON_SIGQUIT")) o.dump_on_sigquit = *v;
-  if (auto v = env_uint("GORO_RANDOMIZE", 0, UINT64_MAX)) o.randomize = *v;
-  if (auto v = env_int("GORO_WARN_LONG_RUNNING_MS", 0, INT_MAX)) o.warn_long_running_ms = *v;
-  return o;
-}
-
 // The default runtime: created on first use, never destroyed (when main
 // returns the program ends, goroutines or not — as in Go).
 //
@@ -106,6 +98,17 @@ inline Options default_requested;
 #if !GORO_DEFINE_RUNTIME
 Runtime* default_runtime(const Options* options = nullptr);
 #else
+// Options of the default runtime when the program gives none: the defaults,
+// with the GORO_* environment variables applied (detail/env.hpp).
+inline Options default_options_from_env() {
+  Options o;
+  if (auto v = env_bool("GORO_DETECT_DEADLOCK")) o.detect_deadlock = *v;
+  if (auto v = env_bool("GORO_DUMP_ON_SIGQUIT")) o.dump_on_sigquit = *v;
+  if (auto v = env_uint("GORO_RANDOMIZE", 0, UINT64_MAX)) o.randomize = *v;
+  if (auto v = env_int("GORO_WARN_LONG_RUNNING_MS", 0, INT_MAX)) o.warn_long_running_ms = *v;
+  return o;
+}
+
 GORO_DECL Runtime* default_runtime(const Options* options = nullptr) {
   // Memory ordering: acquire pairs with the release below: a caller that
   // sees the pointer sees the runtime built.

@@ -167,110 +167,27 @@ struct ChanTimer : std::enable_shared_from_this<ChanTimer> {
   // The timer's clock: its bubble's, or the runtime's.
   Clock::time_point now() const noexcept { return bubble ? from_deadline(bubble->now_ns()) : Clock::now(); }
 
-  static bool fire(RuntimeTimer* t) {
-    auto* s = static_cast<ChanTimer*>(t->arg);
-    if (t->period > 0) {
-      s->ch.try_send(s->now());  // full: drop the tick, like Go's sendTime
-      return true;
-    }
-    std::shared_ptr<ChanTimer> release;  // destroyed last, after we are done with *s
-    {
-      SpinGuard g(s->lock);
-      release = std::move(s->self);
-      // stop() waits for a send in flight (see stop). Not for a callback:
-      // the callback itself may stop its timer (a context cancelling itself).
-      s->firing = !s->callback;
-    }
-    if (s->callback) {
-      s->callback();
-      return false;
-    }
-    s->ch.try_send(s->now());
-    SpinGuard g(s->lock);
-    s->firing = false;
-    return false;
-  }
+  static bool fire(RuntimeTimer* t);
 
-  static void discard(RuntimeTimer* t) {
-    RaceDisabled hidden;
-    auto* s = static_cast<ChanTimer*>(t->arg);
-    std::shared_ptr<ChanTimer> release;  // destroyed after the guard
-    SpinGuard g(s->lock);
-    release = std::move(s->self);
-  }
+  static void discard(RuntimeTimer* t);
 
   // A timer firing after d, then every `period` if it is positive.
   static std::shared_ptr<ChanTimer> make(Clock::duration d, Clock::duration period,
-                                         std::function<void()> callback = {}) {
-    auto s = std::make_shared<ChanTimer>();  // its channel belongs to the caller's bubble, if any
-    s->callback = std::move(callback);
-    s->rt = current_runtime();
-    if (Bubble* b = caller_bubble()) s->bubble = b->shared_from_this();
-    s->timer.fire = &fire;
-    s->timer.discard = &discard;
-    s->timer.arg = s.get();
-    s->timer.period = to_ns(period);
-    s->arm(d);
-    return s;
-  }
+                                         std::function<void()> callback = {});
 
   // A user's handle on s's channel: the last one to go stops the timer, and
   // the timer's state (channel included) is freed with it.
-  static Chan<Clock::time_point> user_channel(std::shared_ptr<ChanTimer> s) {
-    ChanCore* core = s->ch.core();
-    return Chan<Clock::time_point>(
-        std::shared_ptr<ChanCore>(core, [s = std::move(s)](ChanCore*) mutable {
-          s->stop();
-          s.reset();
-        }));
-  }
+  static Chan<Clock::time_point> user_channel(std::shared_ptr<ChanTimer> s);
 
   // Arms the (stopped) timer to fire after d. Not concurrently with stop()
   // or another arm() of the same timer (goro::Timer serializes them).
-  void arm(Clock::duration d) {
-    if (d <= Clock::duration::zero() && timer.period == 0) {
-      if (callback) callback();
-      else ch.try_send(now());
-      return;
-    }
-    RaceDisabled hidden;
-    {
-      SpinGuard g(lock);
-      self = shared_from_this();
-    }
-    if (bubble) {
-      timer.when = bubble->now_ns() + to_ns(d);
-      bubble_add_timer(bubble.get(), &timer);
-      return;
-    }
-    timer.when = nanotime() + to_ns(d);
-    M* m = current_m();
-    P* p = (m && m->rt == rt && m->p) ? m->p : some_p();
-    add_timer(rt, p, &timer);
-  }
+  void arm(Clock::duration d);
 
   // True if the timer was armed and is now stopped before firing. False if
   // it already fired (or was never armed); a one-shot firing in flight on
   // another thread is waited for, so that its value is in the channel when
   // stop returns (Timer::stop then discards it).
-  bool stop() {
-    RaceDisabled hidden;
-    for (;;) {
-      if (bubble ? bubble_remove_timer(bubble.get(), &timer) : remove_timer(&timer)) {
-        std::shared_ptr<ChanTimer> release;  // destroyed after the guard
-        SpinGuard g(lock);
-        release = std::move(self);
-        return true;
-      }
-      {
-        SpinGuard g(lock);
-        // Armed but no longer in a heap: taken by a firing (or a discard)
-        // that has not yet taken self, or is still sending.
-        if (!self && !firing) return false;
-      }
-      ::sched_yield();
-    }
-  }
+  bool stop();
 
   // Fatal if the caller may not use this timer: a timer of a synctest
   // bubble is used from outside it. Go: "synctest timer accessed from
@@ -282,12 +199,114 @@ struct ChanTimer : std::enable_shared_from_this<ChanTimer> {
 
  private:
   // A P for a timer armed from outside the runtime (round robin).
-  P* some_p() const {
-    static std::atomic<unsigned> next{0};
-    const unsigned i = next.fetch_add(1, std::memory_order_relaxed) % static_cast<unsigned>(rt->nprocs);
-    return rt->allp[i].get();
-  }
+  P* some_p() const;
 };
+
+// The timer's bodies: compiled once, in the runtime's TU, under
+// GORO_SEPARATE_COMPILATION (config.hpp).
+#if GORO_DEFINE_RUNTIME
+GORO_DECL bool ChanTimer::fire(RuntimeTimer* t) {
+  auto* s = static_cast<ChanTimer*>(t->arg);
+  if (t->period > 0) {
+    s->ch.try_send(s->now());  // full: drop the tick, like Go's sendTime
+    return true;
+  }
+  std::shared_ptr<ChanTimer> release;  // destroyed last, after we are done with *s
+  {
+    SpinGuard g(s->lock);
+    release = std::move(s->self);
+    // stop() waits for a send in flight (see stop). Not for a callback:
+    // the callback itself may stop its timer (a context cancelling itself).
+    s->firing = !s->callback;
+  }
+  if (s->callback) {
+    s->callback();
+    return false;
+  }
+  s->ch.try_send(s->now());
+  SpinGuard g(s->lock);
+  s->firing = false;
+  return false;
+}
+
+GORO_DECL void ChanTimer::discard(RuntimeTimer* t) {
+  RaceDisabled hidden;
+  auto* s = static_cast<ChanTimer*>(t->arg);
+  std::shared_ptr<ChanTimer> release;  // destroyed after the guard
+  SpinGuard g(s->lock);
+  release = std::move(s->self);
+}
+
+GORO_DECL std::shared_ptr<ChanTimer> ChanTimer::make(Clock::duration d, Clock::duration period,
+                                                  std::function<void()> callback) {
+  auto s = std::make_shared<ChanTimer>();  // its channel belongs to the caller's bubble, if any
+  s->callback = std::move(callback);
+  s->rt = current_runtime();
+  if (Bubble* b = caller_bubble()) s->bubble = b->shared_from_this();
+  s->timer.fire = &fire;
+  s->timer.discard = &discard;
+  s->timer.arg = s.get();
+  s->timer.period = to_ns(period);
+  s->arm(d);
+  return s;
+}
+
+GORO_DECL Chan<Clock::time_point> ChanTimer::user_channel(std::shared_ptr<ChanTimer> s) {
+  ChanCore* core = s->ch.core();
+  return Chan<Clock::time_point>(
+      std::shared_ptr<ChanCore>(core, [s = std::move(s)](ChanCore*) mutable {
+        s->stop();
+        s.reset();
+      }));
+}
+
+GORO_DECL void ChanTimer::arm(Clock::duration d) {
+  if (d <= Clock::duration::zero() && timer.period == 0) {
+    if (callback) callback();
+    else ch.try_send(now());
+    return;
+  }
+  RaceDisabled hidden;
+  {
+    SpinGuard g(lock);
+    self = shared_from_this();
+  }
+  if (bubble) {
+    timer.when = bubble->now_ns() + to_ns(d);
+    bubble_add_timer(bubble.get(), &timer);
+    return;
+  }
+  timer.when = nanotime() + to_ns(d);
+  M* m = current_m();
+  P* p = (m && m->rt == rt && m->p) ? m->p : some_p();
+  add_timer(rt, p, &timer);
+}
+
+GORO_DECL bool ChanTimer::stop() {
+  RaceDisabled hidden;
+  for (;;) {
+    if (bubble ? bubble_remove_timer(bubble.get(), &timer) : remove_timer(&timer)) {
+      std::shared_ptr<ChanTimer> release;  // destroyed after the guard
+      SpinGuard g(lock);
+      release = std::move(self);
+      return true;
+    }
+    {
+      SpinGuard g(lock);
+      // Armed but no longer in a heap: taken by a firing (or a discard)
+      // that has not yet taken self, or is still sending.
+      if (!self && !firing) return false;
+    }
+    ::sched_yield();
+  }
+}
+
+GORO_DECL P* ChanTimer::some_p() const {
+  static std::atomic<unsigned> next{0};
+  const unsigned i = next.fetch_add(1, std::memory_order_relaxed) % static_cast<unsigned>(rt->nprocs);
+  return rt->allp[i].get();
+}
+#endif  // GORO_DEFINE_RUNTIME
 
 }  // namespace detail
 

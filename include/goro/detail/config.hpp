@@ -41,7 +41,12 @@
 // the runtime's entry points (declared GORO_DECL) are only declared; the one
 // TU that includes <goro/impl/src.hpp> defines them (CMake: goro::runtime).
 // The rest of the runtime is then called only from there, and a user's TU
-// compiles none of it. Asio's ASIO_SEPARATE_COMPILATION is the model.
+// compiles none of it: cold code a user's TU reaches only through the entry
+// points (dumps, metrics, the tracer's writer, the stack trimmer, the
+// context tree, timers' bodies, name resolution) sits in `#if
+// GORO_DEFINE_RUNTIME` regions, member functions defined out of their class
+// there, so that a user's TU neither parses it nor instantiates what it uses.
+// Asio's ASIO_SEPARATE_COMPILATION is the model.
 //   GORO_DECL            `inline` header-only; nothing when compiled separately
 //   GORO_DEFINE_RUNTIME  1 where the entry points' bodies are compiled
 // An entry point reads

@@ -424,6 +424,9 @@ inline bool netpoll_needs_watch(Runtime* rt) noexcept {
          rt->lastpoll.load(std::memory_order_seq_cst) != 0;
 }
 
+// The scheduler's side of the poller (find_runnable, the monitor). A TU
+// compiled with GORO_SEPARATE_COMPILATION does not parse it (config.hpp).
+#if GORO_DEFINE_RUNTIME
 // Polls (blocking up to delay ns, < 0 without limit) and returns the Gs the
 // events readied, in out (room for 2 * max_events).
 inline int netpoll(Netpoll* np, std::int64_t delay, G** out) {
@@ -573,6 +576,7 @@ inline std::int64_t netpoll_monitor(Runtime* rt, std::int64_t now, std::int64_t&
   }
   return now < watch_until ? now + period : 0;
 }
+#endif  // GORO_DEFINE_RUNTIME
 
 // A goroutine's commit to park (runs after its context is saved, Go:
 // netpollblockcommit): its G goes into the slot unless an event or a kick

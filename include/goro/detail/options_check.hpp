@@ -19,19 +19,21 @@
 
 #include "../options.hpp"
 #include "config.hpp"
+#if GORO_DEFINE_RUNTIME  // resolve_procs reads the environment
 #include "env.hpp"
+#endif
 
 namespace goro::detail {
-
-[[noreturn]] inline void options_out_of_range(const char* field, const std::string& value, const std::string& limits) {
-  throw std::invalid_argument(std::string("goro::Options::") + field + " = " + value + " is out of range (" + limits +
-                              ")");
-}
 
 // Throws std::invalid_argument if a field of o is out of range.
 #if !GORO_DEFINE_RUNTIME
 void check_options(const Options& o);
 #else
+[[noreturn]] inline void options_out_of_range(const char* field, const std::string& value, const std::string& limits) {
+  throw std::invalid_argument(std::string("goro::Options::") + field + " = " + value + " is out of range (" + limits +
+                              ")");
+}
+
 GORO_DECL void check_options(const Options& o) {
   if (o.procs < 0 || o.procs > Options::max_procs)
     options_out_of_range("procs", std::to_string(o.procs),
@@ -57,6 +59,9 @@ inline int ncpu() noexcept {
   return n;
 }
 
+// The runtime's constructor's helpers (processor.hpp): a TU compiled with
+// GORO_SEPARATE_COMPILATION does not parse them (config.hpp).
+#if GORO_DEFINE_RUNTIME
 // o, once checked: for a runtime's member initializer list.
 inline const Options& checked_options(const Options& o) {
   check_options(o);
@@ -73,5 +78,6 @@ inline int resolve_procs(int requested) {
     if (std::optional<int> n = env_int(name, 1, Options::max_procs)) return *n;
   return ncpu() > Options::max_procs ? Options::max_procs : ncpu();
 }
+#endif  // GORO_DEFINE_RUNTIME
 
 }  // namespace goro::detail
