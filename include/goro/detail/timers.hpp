@@ -50,11 +50,13 @@ inline int check_timers(P* p, std::int64_t now) {
       }
       update_timer0_locked(p);
     }
-    if (!t) {
-      if (fired > 0) p->counters.timers_fired.fetch_add(static_cast<std::uint64_t>(fired), std::memory_order_relaxed);
-      return fired;
-    }
+    if (!t) return fired;
     ++fired;
+    // Counted before it fires: whoever its firing wakes (a sleeper, a
+    // channel receiver) and then reads goro::metrics sees it counted.
+    // Memory ordering: relaxed — the wake-up (ready's release, the woken
+    // goroutine's acquire) orders it before anything that goroutine does.
+    p->counters.timers_fired.fetch_add(1, std::memory_order_relaxed);
     if (tracing()) trace_timer_fired(p);
     // No lock held: fire may ready goroutines or arm timers.
     if (t->period == 0) {
