@@ -562,6 +562,10 @@ TEST_CASE("bad network names and addresses are reported clearly") {
   CHECK(message([] { goro::net::listen("tcpx", "127.0.0.1:0"); }).find("unknown network \"tcpx\"") != std::string::npos);
   CHECK(message([] { goro::net::dial("tcp", "127.0.0.1"); }).find("missing port in address") != std::string::npos);
   CHECK(message([] { goro::net::dial("tcp4", "[::1]:80"); }).find("not an IPv4 address") != std::string::npos);
+  CHECK(message([] { goro::net::dial("tcp", "127.0.0.1:65536"); }).find("invalid port 65536") != std::string::npos);
+  CHECK(message([] { goro::net::dial("tcp", "127.0.0.1:-1"); }).find("invalid port -1") != std::string::npos);
+  CHECK(message([] { goro::net::dial("tcp", "127.0.0.1:99999999999999999999"); }).find("invalid port") !=
+        std::string::npos);
   std::error_code err = error_of([] { goro::net::dial("tcp", "no-such-host.invalid:80"); });
   CHECK((err == goro::net::errc::no_such_host || err == goro::net::errc::lookup_failed));
 }

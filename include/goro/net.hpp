@@ -75,7 +75,6 @@
 
 #include <atomic>
 #include <cerrno>
-#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -97,6 +96,10 @@
 #include "select.hpp"
 #include "time.hpp"
 #include "wait_fd.hpp"
+
+#if GORO_DEFINE_RUNTIME  // only name resolution's body needs it (config.hpp)
+#include <charconv>
+#endif
 
 namespace goro::net {
 
@@ -396,20 +399,16 @@ GORO_DECL std::vector<Addr> resolve(const Network& n, std::string_view address, 
   const std::string& port_s = host_port.second;
   int port = -1;
   {
-    // A decimal int (std::from_chars's syntax: an optional '-', then
-    // digits), parsed by hand to keep <charconv> out of every TU; anything
-    // else is a service name for getaddrinfo.
-    const std::size_t first = !port_s.empty() && port_s[0] == '-' ? 1 : 0;
-    bool decimal = first < port_s.size();
-    long long v = 0;
-    for (std::size_t k = first; decimal && k < port_s.size(); ++k) {
-      if (port_s[k] < '0' || port_s[k] > '9') decimal = false;
-      else if (v <= INT_MAX) v = v * 10 + (port_s[k] - '0');
-    }
-    if (decimal && v <= INT_MAX) {
-      if (first == 1) v = -v;
+    // A decimal int is a port number; anything else is a service name for
+    // getaddrinfo.
+    int v = 0;
+    const char* end = port_s.data() + port_s.size();
+    const auto [ptr, ec] = std::from_chars(port_s.data(), end, v);
+    if (ec == std::errc{} && ptr == end) {
       if (v < 0 || v > 65535) throw std::invalid_argument(std::string(fn) + ": invalid port " + port_s);
-      port = static_cast<int>(v);
+      port = v;
+    } else if (ec == std::errc::result_out_of_range && ptr == end) {
+      throw std::invalid_argument(std::string(fn) + ": invalid port " + port_s);
     }
   }
   auto add_v4 = [&](const in_addr& a, int p) {
