@@ -20,7 +20,7 @@ set(runtime_functions
   "goro::detail::TraceJsonWriter::" "goro::detail::run_bubble_clock(" "goro::detail::ready("
   "goro::detail::park_begin(" "goro::detail::goroutine_entry(" "goro::detail::trace_collect("
   "goro::detail::StackPool::trim_loop(" "goro::detail::uncaught_exception("
-  "goro::testing::detail_leak::leak_report(")
+  "goro::testing::detail_leak::leak_report(" "goro::testing::detail_leak::count_leaked(")
 foreach(object IN LISTS objects)
   execute_process(COMMAND "${NM}" -C --defined-only "${object}"
                   RESULT_VARIABLE rc OUTPUT_VARIABLE symbols ERROR_VARIABLE err)

@@ -39,14 +39,14 @@ namespace detail_leak {
 
 // The ids of rt's live goroutines, sorted (a sorted vector: cheaper to
 // compile than a hash set, and one lookup per goroutine is all it serves);
-// and the report of the goroutines alive now that are neither in `before`
-// nor the caller (self_id), with their dump (without: only non-empty) —
-// empty when there are none.
+// how many goroutines alive now are neither in `before` nor the caller
+// (self_id); and their report, with their dump — empty when there are none.
 // Compiled once, in the runtime's TU, under GORO_SEPARATE_COMPILATION.
 #if !GORO_DEFINE_RUNTIME
 std::vector<std::uint64_t> live_ids(goro::detail::Runtime* rt);
+std::size_t count_leaked(goro::detail::Runtime* rt, const std::vector<std::uint64_t>& before, std::uint64_t self_id);
 std::string leak_report(goro::detail::Runtime* rt, const std::vector<std::uint64_t>& before, std::uint64_t self_id,
-                        long long grace_ms, bool with_dump);
+                        long long grace_ms);
 #else
 GORO_DECL std::vector<std::uint64_t> live_ids(goro::detail::Runtime* rt) {
   std::vector<std::uint64_t> ids;
@@ -55,13 +55,24 @@ GORO_DECL std::vector<std::uint64_t> live_ids(goro::detail::Runtime* rt) {
   return ids;
 }
 
-GORO_DECL std::string leak_report(goro::detail::Runtime* rt, const std::vector<std::uint64_t>& before,
-                                  std::uint64_t self_id, long long grace_ms, bool with_dump) {
+GORO_DECL std::vector<goro::detail::GoroutineInfo> leaked_goroutines(goro::detail::Runtime* rt,
+                                                                     const std::vector<std::uint64_t>& before,
+                                                                     std::uint64_t self_id) {
   std::vector<goro::detail::GoroutineInfo> leaked;
-  for (const auto& g : goro::detail::snapshot(rt))
-    if (g.id != self_id && !std::binary_search(before.begin(), before.end(), g.id)) leaked.push_back(g);
+  for (auto& g : goro::detail::snapshot(rt))
+    if (g.id != self_id && !std::binary_search(before.begin(), before.end(), g.id)) leaked.push_back(std::move(g));
+  return leaked;
+}
+
+GORO_DECL std::size_t count_leaked(goro::detail::Runtime* rt, const std::vector<std::uint64_t>& before,
+                                   std::uint64_t self_id) {
+  return leaked_goroutines(rt, before, self_id).size();
+}
+
+GORO_DECL std::string leak_report(goro::detail::Runtime* rt, const std::vector<std::uint64_t>& before,
+                                  std::uint64_t self_id, long long grace_ms) {
+  const std::vector<goro::detail::GoroutineInfo> leaked = leaked_goroutines(rt, before, self_id);
   if (leaked.empty()) return {};
-  if (!with_dump) return "leaked";
   std::ostringstream os;
   os << "goro: " << leaked.size() << " goroutine(s) leaked (still alive " << grace_ms
      << " ms after the function returned):\n\n";
@@ -70,6 +81,8 @@ GORO_DECL std::string leak_report(goro::detail::Runtime* rt, const std::vector<s
 }
 #endif
 
+// Polls until the goroutines fn started have exited, backing off from
+// 100 us to 20 ms; at the deadline, builds the report once and throws it.
 template <class F>
 void check(goro::detail::Runtime* rt, F&& fn, std::chrono::milliseconds grace) {
   const auto before = live_ids(rt);
@@ -78,14 +91,13 @@ void check(goro::detail::Runtime* rt, F&& fn, std::chrono::milliseconds grace) {
   fn();
   const auto deadline = std::chrono::steady_clock::now() + grace;
   std::chrono::microseconds pause(100);
-  for (;;) {
-    const bool last = std::chrono::steady_clock::now() >= deadline;
-    std::string report = leak_report(rt, before, self_id, static_cast<long long>(grace.count()), last);
-    if (report.empty()) return;
-    if (last) throw leak_error(report);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (count_leaked(rt, before, self_id) == 0) return;
     goro::sleep_for(pause);
     pause = pause * 2 < std::chrono::milliseconds(20) ? pause * 2 : std::chrono::microseconds(20'000);
   }
+  std::string report = leak_report(rt, before, self_id, static_cast<long long>(grace.count()));
+  if (!report.empty()) throw leak_error(report);
 }
 
 }  // namespace detail_leak
