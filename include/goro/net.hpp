@@ -726,8 +726,9 @@ class Listener : public detail::FdHandle {
         case ENFILE:
         case ENOBUFS:
         case ENOMEM:
-          backoff = backoff.count() == 0 ? std::chrono::milliseconds(5)
-                                          : goro::detail::min_of<std::chrono::milliseconds>(backoff * 2, std::chrono::milliseconds(1000));
+          // 5 ms, doubling to 1 s, as Go's accept loop in net/http.
+          backoff = goro::detail::min_of<std::chrono::milliseconds>(
+              backoff.count() == 0 ? std::chrono::milliseconds(5) : backoff * 2, std::chrono::milliseconds(1000));
           sleep_or_close(fd, backoff);
           continue;
         default:
@@ -790,8 +791,11 @@ class PacketConn : public detail::FdHandle {
       sockaddr_storage ss{};
       socklen_t len = sizeof ss;
       const ssize_t r = ::recvfrom(fd->sysfd, buf, n, MSG_TRUNC, reinterpret_cast<sockaddr*>(&ss), &len);
-      if (r >= 0)
-        return {goro::detail::min_of(static_cast<std::size_t>(r), n), Addr(fd->network, reinterpret_cast<sockaddr*>(&ss), len)};
+      if (r >= 0) {
+        // MSG_TRUNC: r is the datagram's full length; at most n were copied.
+        const std::size_t copied = goro::detail::min_of(static_cast<std::size_t>(r), n);
+        return {copied, Addr(fd->network, reinterpret_cast<sockaddr*>(&ss), len)};
+      }
       if (errno == EINTR) continue;
       if (errno != EAGAIN) detail::throw_op(fd, "read", errno, false);
       detail::wait_io(fd, 'r', "read", false);
