@@ -12,7 +12,9 @@ lands on one repetition of each pair rather than on every run of one pair.
 Baselines that are a goal's target (raw_fiber for switch, boost_fiber for
 skynet, threads for mutex_counter and compile_time) run in every
 repetition; the other baselines (and Go's net/http server) run in the first
-repetition only, to keep the run short.
+repetition only, to keep the run short. With --first-rep N > 1 (scripts/bench
+--append) the repetitions are numbered from N and added to OUT/runs; "the
+first repetition" is then N.
 
 Every process writes its own file, so the report can be rebuilt from them:
   OUT/runs/r<rep>/<workload>.<impl>.p<procs>.json    Google Benchmark JSON
@@ -245,7 +247,7 @@ class Runner:
         name = f"{w}:{impl}/procs:{p}"
         if isinstance(server, str):
             if not os.access(server, os.X_OK):
-                if rep == 1:
+                if rep == self.a.first_rep:
                     self.record("notes.jsonl", name, {
                         "note": f"goro server not built yet ({os.path.basename(server)}, bench/README.md "
                                 f"\"Network servers: the contract\")"})
@@ -320,24 +322,28 @@ class Runner:
         plan = self.plan()
         if not plan:
             sys.exit("bench: nothing to run")
-        if os.path.isdir(self.runs):
-            shutil.rmtree(self.runs)
-        os.makedirs(self.runs)
+        first, last = self.a.first_rep, self.a.first_rep + self.a.reps - 1
+        if first == 1:
+            if os.path.isdir(self.runs):
+                shutil.rmtree(self.runs)
+            os.makedirs(self.runs)
+        elif not os.path.isdir(self.runs):
+            sys.exit(f"bench: --first-rep {first}: no earlier runs in {self.runs}")
         quick = self.a.quick
         per_rep = sum(1 for _, _, impls in plan for i, *_ in impls)
         log(f"{len(plan)} (workload, procs) pairs, {per_rep} runs in the first repetition; "
-            f"{self.a.reps} repetition(s)")
+            f"{self.a.reps} repetition(s)" + (f", numbered r{first}-r{last}" if first > 1 else ""))
         if quick:
             log("QUICK RUN: workloads 10x smaller, one short repetition by default. A smoke test: "
                 "quick figures are not for comparison.")
         started = time.monotonic()
         rep_cost = None  # seconds of the runs that every repetition repeats
-        for rep in range(1, self.a.reps + 1):
+        for rep in range(first, last + 1):
             t_rep, repeated = time.monotonic(), 0.0
             for w, p, impls in plan:
                 shown = []
                 for impl, kind, spec in impls:
-                    if rep > 1 and not self.every_rep(w, impl):
+                    if rep > first and not self.every_rep(w, impl):
                         continue
                     t0 = time.monotonic()
                     if kind == "gbench":
@@ -356,13 +362,13 @@ class Runner:
                         shown.append((impl, r))
                 eta = ""
                 if rep_cost is not None:
-                    left = max(0.0, rep_cost - (time.monotonic() - t_rep)) + (self.a.reps - rep) * rep_cost
+                    left = max(0.0, rep_cost - (time.monotonic() - t_rep)) + (last - rep) * rep_cost
                     eta = f", ~{fmt_dur(left)} left"
-                log(f"[rep {rep}/{self.a.reps} {fmt_dur(time.monotonic() - started)}{eta}] {w} procs {p}: " +
+                log(f"[rep {rep}/{last} {fmt_dur(time.monotonic() - started)}{eta}] {w} procs {p}: " +
                     ("  ".join(self.show(w, impl, r) for impl, r in shown) or "-"))
-            rep_cost = repeated if rep == 1 else (time.monotonic() - t_rep)
-            if rep == 1 and self.a.reps > 1:
-                log(f"-- repetition 1 took {fmt_dur(time.monotonic() - t_rep)}; the {self.a.reps - 1} more "
+            rep_cost = repeated if rep == first else (time.monotonic() - t_rep)
+            if rep == first and self.a.reps > 1:
+                log(f"-- repetition {first} took {fmt_dur(time.monotonic() - t_rep)}; the {self.a.reps - 1} more "
                     f"(without the once-only baselines) should take ~{fmt_dur((self.a.reps - 1) * rep_cost)}")
         log(f"all runs: {fmt_dur(time.monotonic() - started)}; {self.failures} failed")
         if quick:
@@ -393,6 +399,8 @@ def main():
     ap.add_argument("--procs", default="1,2,4")
     ap.add_argument("--only", default="")
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--first-rep", type=int, default=1,
+                    help="number of the first repetition; above 1, keeps OUT/runs and adds to it")
     ap.add_argument("--go-reps", type=int, default=3, help="measured runs inside one Go twin process")
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
