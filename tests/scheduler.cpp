@@ -321,6 +321,42 @@ TEST_CASE("a goroutine can use its whole stack_size except a small reserve") {
   CHECK(used.load() >= target);
 }
 
+TEST_CASE("goroutines' Gs and stack tops do not share their address modulo 4 KiB") {
+  // g_at (goroutine.hpp): without the per-slot gap, every G would sit at
+  // the same offset in its page, and a switch's store into the leaving G
+  // would hold back its load from the next one (4K aliasing).
+  const int procs = GENERATE(1, 2, 4, 8);
+  const std::size_t stack_size = GENERATE(std::size_t{16} * 1024, std::size_t{256} * 1024);
+  constexpr int n = 64;
+  std::vector<std::uintptr_t> g_offset(n), frame_below_g(n);
+  goro::WaitGroup all_alive;
+  goro::Chan<int> release(0);
+  {
+    goro::Scheduler s{goro::Options{.procs = procs, .stack_size = stack_size}};  // joins before they go
+    all_alive.add(n);
+    for (int i = 0; i < n; ++i) {
+      s.go([&, i] {
+        const auto g = reinterpret_cast<std::uintptr_t>(goro::detail::current_g());
+        const auto frame = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+        g_offset[static_cast<std::size_t>(i)] = g % 4096;
+        frame_below_g[static_cast<std::size_t>(i)] = frame < g;
+        all_alive.done();
+        release.recv();  // keep every slot taken until all have recorded
+      });
+    }
+    s.go([&] {
+      all_alive.wait();
+      release.close();
+    });
+  }
+  std::vector<std::uintptr_t> distinct = g_offset;
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  CAPTURE(procs, stack_size);
+  CHECK(distinct.size() >= 8);  // one value without the gap; 20-32 with it
+  CHECK(std::count(frame_below_g.begin(), frame_below_g.end(), 1u) == n);
+}
+
 namespace {
 
 // Resident memory of the process (/proc/self/statm), in bytes.

@@ -509,7 +509,7 @@ template <class F>
 G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main, Bubble* bubble = nullptr) {
   using Fn = std::decay_t<F>;
   Stack s = get_stack(rt, p);  // may throw std::bad_alloc
-  // The G lives at the very top of its stack (built with the slab).
+  // The G lives near the top of its stack (g_at; built with the slab).
   G* g = g_at(s.top());
   char* gmem = reinterpret_cast<char*>(g);
   try {
