@@ -7,6 +7,7 @@
 #include <goro/goro.hpp>
 
 #include <cstdio>
+#include <thread>
 
 static volatile bool forever = true;  // hides the unbounded recursion from -Winfinite-recursion
 
@@ -19,8 +20,19 @@ static int recurse(int n) {
 
 int main() {
   goro::Scheduler s{goro::Options{.procs = 2, .stack_size = 64 * 1024, .guard_pages = false}};
-  // Some goroutines first, so the overflowing one is not in a slab's first slot.
-  for (int i = 0; i < 10; ++i) s.go([] { goro::yield(); });
+  // Some goroutines first, so the overflowing one is not in a slab's first
+  // slot. The overflow runs down through their stacks and Gs (nothing guards
+  // them): they must be parked by then, not running on the other processor,
+  // where the trampled stack would crash before the overflow is reported.
+  goro::Chan<int> never(0);
+  for (int i = 0; i < 10; ++i) s.go([never]() mutable { never.recv(); });
+  for (;;) {
+    int parked = 0;
+    for (const auto& g : goro::detail::snapshot(s.runtime()))
+      parked += g.status == goro::detail::GStatus::waiting;
+    if (parked == 10) break;
+    std::this_thread::yield();
+  }
   s.go([] { std::printf("%d\n", recurse(0)); });
-  return 0;
+  return 0;  // not reached: the overflow ends the process with status 2
 }
