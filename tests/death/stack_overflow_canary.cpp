@@ -7,7 +7,8 @@
 #include <goro/goro.hpp>
 
 #include <cstdio>
-#include <thread>
+
+#include "../support.hpp"
 
 static volatile bool forever = true;  // hides the unbounded recursion from -Winfinite-recursion
 
@@ -26,12 +27,9 @@ int main() {
   // where the trampled stack would crash before the overflow is reported.
   goro::Chan<int> never(0);
   for (int i = 0; i < 10; ++i) s.go([never]() mutable { never.recv(); });
-  for (;;) {
-    int parked = 0;
-    for (const auto& g : goro::detail::snapshot(s.runtime()))
-      parked += g.status == goro::detail::GStatus::waiting;
-    if (parked == 10) break;
-    std::this_thread::yield();
+  if (!goro_test::wait_parked(s.runtime(), goro::detail::WaitReason::chan_receive, 10)) {
+    std::fprintf(stderr, "the ten goroutines did not park\n");
+    return 1;
   }
   s.go([] { std::printf("%d\n", recurse(0)); });
   return 0;  // not reached: the overflow ends the process with status 2
