@@ -44,7 +44,7 @@ int main() {
   }
   bool raised = false;
   // for_each_slot holds the pool's lock while it calls us.
-  s.runtime()->stacks.for_each_slot([&](char*) {
+  s.runtime()->stacks.for_each_slot([&](char*, std::size_t) {
     if (raised) return;
     raised = true;
     ::raise(SIGQUIT);

@@ -329,8 +329,8 @@ inline bool root_unlock(G*, void*) { return true; }
 inline std::vector<G*> bubble_members(Bubble* b, G* root) {
   std::vector<G*> out;
   TsanIgnore tsan_ignore;  // reads other goroutines' Gs, as goro::dump does
-  b->rt->stacks.for_each_slot([&](char* top) {
-    G* g = g_at(top);
+  b->rt->stacks.for_each_slot([&](char* top, std::size_t slot) {
+    G* g = g_at(top, slot);
     if (g->magic != G::initialized || g == root) return;
     // Memory ordering: acquire pairs with new_g's release of `runnable`.
     if (g->status.load(std::memory_order_acquire) == GStatus::dead) return;

@@ -64,8 +64,8 @@ void write_full_dump(std::ostream& os, Runtime* rt);
 // atomic cut.
 GORO_DECL std::vector<GoroutineInfo> snapshot(Runtime* rt) {
   std::vector<GoroutineInfo> out;
-  rt->stacks.for_each_slot([&](char* top) {
-    const G* g = g_at(top);
+  rt->stacks.for_each_slot([&](char* top, std::size_t slot) {
+    const G* g = g_at(top, slot);
     if (g->magic != G::initialized) return;
     // Memory ordering: acquire pairs with new_g's release of `runnable`.
     const GStatus st = g->status.load(std::memory_order_acquire);

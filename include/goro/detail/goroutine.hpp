@@ -186,9 +186,9 @@ struct alignas(cache_line) G {
   alignas(16) unsigned char fn_storage[inline_fn_size];
 };
 
-// The G of the stack slot whose top is `top`: near the top, aligned, below
-// a gap of 0 to 31 cache lines that depends on the slot (its colour); the
-// goroutine's stack starts below the G.
+// The G of the stack slot whose top is `top` and whose index in its slab is
+// `slot`: near the top, aligned, below a gap of slot % 32 cache lines (the
+// slot's colour); the goroutine's stack starts below the G.
 //
 // Why the gap: slots are a whole number of pages apart (stack plus guard
 // page), so without it every G, and the top frames of every stack, would
@@ -196,22 +196,29 @@ struct alignas(cache_line) G {
 // G (its saved exception state, its context) and then loads the same
 // fields of the next one; with equal low 12 address bits the CPU takes the
 // load for one that depends on the store and holds it back (4K aliasing),
-// and every G falls into one set of the L1 cache. The colour is a
-// Fibonacci hash of the top's 4 KiB page number, so slots a fixed stride
-// apart spread over the colours (with 4 KiB or 64 KiB pages, whatever the
-// stack size) and neighbouring slots differ. Measured (switch benchmark,
-// procs 1, the project's AMD VM, 9 alternating runs): 31.5 ns per switch
-// without the gap, 25.9 with it; the store-load pair was a fifth of
-// yield_begin's samples under perf. The gap costs at most 1984 bytes of
-// the slot's stack (Options::stack_size is at least 16 KiB).
-inline G* g_at(char* top) noexcept {
+// and every G falls into one set of the L1 cache. Measured (switch
+// benchmark, procs 1, the project's AMD VM, 9 alternating runs): 31.5 ns
+// per switch without the gap, 25.9 with it; the store-load pair was a fifth
+// of yield_begin's samples under perf.
+//
+// Why the slot's index, not a hash of its address: neighbouring slots
+// differ by one line, so Gs taken one after another (a burst of spawns)
+// still lie a constant distance apart, one slot plus 64 bytes, 31 times in
+// 32, and the CPU's prefetcher keeps up with them. A hash of the page
+// number scattered them: spawning and joining 100,000 goroutines took
+// 0.97 us per goroutine with the hash, 0.50–0.52 with the index and
+// 0.44–0.48 with no gap (procs 1, medians of 7 and 11 alternating runs);
+// the switch is as fast with the index as with the hash. Two Gs alias only
+// when their slots' indexes are 32 apart. The gap costs at most 1984 bytes of the slot's
+// stack (Options::stack_size is at least 16 KiB).
+inline G* g_at(char* top, std::size_t slot) noexcept {
   const auto t = reinterpret_cast<std::uintptr_t>(top);
-  const std::uint64_t colour = (std::uint64_t{t >> 12} * 0x9E3779B97F4A7C15u) >> 59;  // 0..31
+  const std::uintptr_t colour = slot % 32;
   return std::launder(reinterpret_cast<G*>((t - colour * 64 - sizeof(G)) & ~std::uintptr_t{alignof(G) - 1}));
 }
 
 // Builds the (dead) G of every slot when its slab is made, under the stack
 // pool's lock, so that goro::dump never reads a G under construction.
-inline void init_slot(char* top) noexcept { new (reinterpret_cast<char*>(g_at(top))) G{}; }
+inline void init_slot(char* top, std::size_t slot) noexcept { new (reinterpret_cast<char*>(g_at(top, slot))) G{}; }
 
 }  // namespace goro::detail

@@ -196,15 +196,16 @@ class StackPool {
     give_locked(s);
   }
 
-  // Calls fn(top) for every stack slot holding a G (dump, deadlock check):
-  // every slot ever created but the trimmed ones (which hold no goroutine).
+  // Calls fn(top, slot) for every stack slot holding a G (dump, deadlock
+  // check), `slot` being its index in its slab: every slot ever created but
+  // the trimmed ones (which hold no goroutine).
   template <class Fn>
   void for_each_slot(Fn&& fn) {
     std::lock_guard<std::mutex> g(mu_);
     for (const Slab& s : slabs_) {
       for (std::size_t i = 0; i < per_slab; ++i) {
         if ((s.uninit_mask >> i) & 1) continue;
-        fn(s.mem + (i + 1) * slot_bytes());
+        fn(s.mem + (i + 1) * slot_bytes(), i);
       }
     }
   }
@@ -256,8 +257,8 @@ class StackPool {
 
   std::size_t guard_budget = default_guard_budget;
   // Called for every slot of a new slab, and for a trimmed slot when it is
-  // taken again, with the pool's lock held.
-  void (*slot_init)(char* top) noexcept = nullptr;
+  // taken again, with the pool's lock held: its top and index in its slab.
+  void (*slot_init)(char* top, std::size_t slot) noexcept = nullptr;
 
  private:
   static std::size_t round_up(std::size_t n, std::size_t to) noexcept { return (n + to - 1) / to * to; }
@@ -283,7 +284,7 @@ class StackPool {
     }
     if (sl.uninit_mask & bit) {  // trimmed: build its G now
       sl.uninit_mask &= ~bit;
-      if (slot_init) slot_init(sl.mem + (slot + 1) * slot_bytes());
+      if (slot_init) slot_init(sl.mem + (slot + 1) * slot_bytes(), slot);
     }
     return stack_at(static_cast<std::uint32_t>(first_free_), slot);
   }
@@ -363,7 +364,7 @@ GORO_DECL void StackPool::new_slab_locked() {
     }
   }
   if (slot_init)
-    for (std::size_t i = 0; i < per_slab; ++i) slot_init(m + (i + 1) * slot_bytes());
+    for (std::size_t i = 0; i < per_slab; ++i) slot_init(m + (i + 1) * slot_bytes(), i);
 #if GORO_ASAN
   // LeakSanitizer: what a blocked goroutine's stack points to is alive
   // (LSan scans only the readable parts, skipping the guard pages).

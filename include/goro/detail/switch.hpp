@@ -523,7 +523,7 @@ G* new_g(Runtime* rt, P* p, F&& f, SourceLocation loc, bool is_main, Bubble* bub
   using Fn = std::decay_t<F>;
   Stack s = get_stack(rt, p);  // may throw std::bad_alloc
   // The G lives near the top of its stack (g_at; built with the slab).
-  G* g = g_at(s.top());
+  G* g = g_at(s.top(), s.slot);
   char* gmem = reinterpret_cast<char*>(g);
   try {
     // Under TSan always on the heap: a fresh object per goroutine, whose
