@@ -209,8 +209,8 @@ struct alignas(cache_line) G {
 // 0.97 us per goroutine with the hash, 0.50–0.52 with the index and
 // 0.44–0.48 with no gap (procs 1, medians of 7 and 11 alternating runs);
 // the switch is as fast with the index as with the hash. Two Gs alias only
-// when their slots' indexes are 32 apart. The gap costs at most 1984 bytes of the slot's
-// stack (Options::stack_size is at least 16 KiB).
+// when their slots' indexes are 32 apart. The gap costs at most 1984 bytes
+// of the slot's stack (Options::stack_size is at least 16 KiB).
 inline G* g_at(char* top, std::size_t slot) noexcept {
   const auto t = reinterpret_cast<std::uintptr_t>(top);
   const std::uintptr_t colour = slot % 32;
