@@ -157,6 +157,9 @@ class StackPool {
 
   std::size_t stack_size() const noexcept { return size_; }
   std::size_t slot_bytes() const noexcept { return size_ + page_; }
+  // The top (highest address, where its G lives) of slot `i` of the slab
+  // at `mem`.
+  char* slot_top(char* mem, std::size_t i) const noexcept { return mem + (i + 1) * slot_bytes(); }
 
   // Refills `cache` with up to `batch` stacks. Free stacks are handed out
   // lowest address first (a bitmap per slab), so the working set stays
@@ -205,7 +208,7 @@ class StackPool {
     for (const Slab& s : slabs_) {
       for (std::size_t i = 0; i < per_slab; ++i) {
         if ((s.uninit_mask >> i) & 1) continue;
-        fn(s.mem + (i + 1) * slot_bytes(), i);
+        fn(slot_top(s.mem, i), i);
       }
     }
   }
@@ -284,7 +287,7 @@ class StackPool {
     }
     if (sl.uninit_mask & bit) {  // trimmed: build its G now
       sl.uninit_mask &= ~bit;
-      if (slot_init) slot_init(sl.mem + (slot + 1) * slot_bytes(), slot);
+      if (slot_init) slot_init(slot_top(sl.mem, slot), slot);
     }
     return stack_at(static_cast<std::uint32_t>(first_free_), slot);
   }
@@ -364,7 +367,7 @@ GORO_DECL void StackPool::new_slab_locked() {
     }
   }
   if (slot_init)
-    for (std::size_t i = 0; i < per_slab; ++i) slot_init(m + (i + 1) * slot_bytes(), i);
+    for (std::size_t i = 0; i < per_slab; ++i) slot_init(slot_top(m, i), i);
 #if GORO_ASAN
   // LeakSanitizer: what a blocked goroutine's stack points to is alive
   // (LSan scans only the readable parts, skipping the guard pages).
