@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cfenv>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -370,6 +371,40 @@ TEST_CASE("goroutines' Gs and stack tops do not share their address modulo 4 KiB
   CAPTURE(common->first, common->second);
   CHECK(common->second >= n - 4);
   CHECK(common->first % 4096 != 0);
+}
+
+TEST_CASE("the floating-point environment belongs to the thread and not to the goroutine") {
+  // README, Guarantees, Thread-safety: a switch does not save or restore
+  // the rounding mode (as in Go), so a goroutine that resumes on the same
+  // thread sees the mode another goroutine set while it was parked.
+  int mode_before = -1, mode_seen_by_other = -1, mode_after = -1;
+  std::thread::id setter_thread, other_thread;
+  {
+    goro::Scheduler s{goro::Options{.procs = 1}};
+    s.go([&] {
+      mode_before = std::fegetround();
+      setter_thread = std::this_thread::get_id();
+      goro::Chan<int> ready(0), go_ahead(0), done(0);
+      goro::go([&] {
+        ready.send(1);
+        go_ahead.recv();  // parked here while the mode changes
+        other_thread = std::this_thread::get_id();
+        mode_seen_by_other = std::fegetround();
+        done.send(1);
+      });
+      ready.recv();
+      REQUIRE(std::fesetround(FE_UPWARD) == 0);
+      go_ahead.send(1);
+      done.recv();  // parks: the other goroutine resumes on this thread
+      mode_after = std::fegetround();
+      std::fesetround(mode_before);
+    });
+  }
+  CHECK(mode_before == FE_TONEAREST);
+  REQUIRE(other_thread == setter_thread);  // one processor, nothing blocked: one thread
+  CHECK(mode_seen_by_other == FE_UPWARD);
+  CHECK(mode_after == FE_UPWARD);
+  CHECK(std::fegetround() == FE_TONEAREST);  // this thread never changed it
 }
 
 namespace {
