@@ -12,15 +12,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cfenv>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cfenv>
 #include <ctime>
 #include <fstream>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -377,7 +377,7 @@ TEST_CASE("the floating-point environment belongs to the thread and not to the g
   // README, Guarantees, Thread-safety: a switch does not save or restore
   // the rounding mode (as in Go), so a goroutine that resumes on the same
   // thread sees the mode another goroutine set while it was parked.
-  int mode_before = -1, mode_seen_by_other = -1, mode_after = -1;
+  int mode_before = -1, set_result = -1, mode_seen_by_other = -1, mode_after = -1;
   std::thread::id setter_thread, other_thread;
   {
     goro::Scheduler s{goro::Options{.procs = 1}};
@@ -393,7 +393,7 @@ TEST_CASE("the floating-point environment belongs to the thread and not to the g
         done.send(1);
       });
       ready.recv();
-      REQUIRE(std::fesetround(FE_UPWARD) == 0);
+      set_result = std::fesetround(FE_UPWARD);
       go_ahead.send(1);
       done.recv();  // parks: the other goroutine resumes on this thread
       mode_after = std::fegetround();
@@ -401,6 +401,7 @@ TEST_CASE("the floating-point environment belongs to the thread and not to the g
     });
   }
   CHECK(mode_before == FE_TONEAREST);
+  REQUIRE(set_result == 0);
   REQUIRE(other_thread == setter_thread);  // one processor, nothing blocked: one thread
   CHECK(mode_seen_by_other == FE_UPWARD);
   CHECK(mode_after == FE_UPWARD);
