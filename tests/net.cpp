@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -318,6 +319,61 @@ TEST_CASE("half-close: the peer reads end of stream and can still answer") {
   });
   CHECK(server_saw_eof.load());
   CHECK(answer == "got question");
+}
+
+TEST_CASE("bytes that arrive while a reader works are read without a wait for the poller, also when a connection turns into a stream") {
+  // After a short read, Conn::read either tries recv at once or waits for
+  // the poller first, predicting from what earlier reads found. Here the
+  // bytes are always queued before the read (FIONREAD says so): a reader
+  // that waited for the poller first would park (at procs 1 every time:
+  // nobody polls while this goroutine runs). In between, a request-response
+  // phase (the reader waits before the bytes come) teaches the reader to
+  // wait first; the stream that follows must be noticed again.
+  const int procs = GENERATE(1, 2, 4, 8);
+  std::uint64_t stream_parks = 0, restream_parks = 0;
+  int bad_reads = 0;
+  run_in(procs, [&] {
+    auto ln = goro::net::listen("tcp", "127.0.0.1:0");
+    goro::net::Conn c = goro::net::dial("tcp", ln.addr().string());
+    goro::net::Conn s = ln.accept();
+    char msg[100];
+    char buf[4096];
+    unsigned round = 0;
+    auto fill = [&] {
+      ++round;
+      for (std::size_t i = 0; i < sizeof msg; ++i) msg[i] = static_cast<char>(round * 7 + i);
+    };
+    auto intact = [&](std::size_t n) { return n == sizeof msg && std::memcmp(buf, msg, n) == 0; };
+    auto stream_round = [&] {
+      fill();
+      c.write(std::string_view(msg, sizeof msg));
+      int queued = 0;
+      while (::ioctl(s.native_handle(), FIONREAD, &queued) == 0 && queued < static_cast<int>(sizeof msg)) goro::yield();
+      if (!intact(s.read(std::span(buf)))) ++bad_reads;
+    };
+    auto parks = [] { return goro::metrics().parks; };
+    for (int i = 0; i < 10; ++i) stream_round();
+    std::uint64_t before = parks();
+    for (int i = 0; i < 200; ++i) stream_round();
+    stream_parks = parks() - before;
+    for (int i = 0; i < 50; ++i) {  // request-response: the read waits first
+      fill();
+      goro::WaitGroup wg;
+      wg.go([&] {
+        while (goro::metrics().waiting_by_reason["IO wait"] < 1) goro::yield();
+        c.write(std::string_view(msg, sizeof msg));
+      });
+      if (!intact(s.read(std::span(buf)))) ++bad_reads;
+      wg.wait();
+    }
+    for (int i = 0; i < 100; ++i) stream_round();  // the predictor notices the stream
+    before = parks();
+    for (int i = 0; i < 100; ++i) stream_round();
+    restream_parks = parks() - before;
+  });
+  CHECK(bad_reads == 0);
+  CHECK(stream_parks <= 5);  // of 200 reads
+  CHECK(restream_parks <= 5);  // of 100
 }
 
 TEST_CASE("a read that stops at TCP urgent data is not taken for an emptied socket: every in-band byte arrives") {

@@ -200,7 +200,7 @@ using goro::detail::WaitResult;
 // fdMutex's incref/decref), so the descriptor is closed only when none is
 // left and its number cannot be reused under a running operation. rmu and
 // wmu serialize readers (and accept) and writers: at most one of each waits
-// in pd (its rg and wg). drained: under rmu.
+// in pd (its rg and wg). drained and the read-ahead predictor: under rmu.
 struct NetFd {
   NetFd(int fd, int fam, int type, std::string net)
       : sysfd(fd), family(fam), sotype(type), network(std::move(net)), pd(goro::detail::poll_cache().get(fd)) {}
@@ -223,7 +223,15 @@ struct NetFd {
   goro::detail::Sema csema{0};  // the closer waits here for the last reference
   Mutex rmu;
   Mutex wmu;
-  bool drained = false;  // the last read of this TCP stream was short (see Conn::read_some)
+  // The last read of this TCP stream was short (see Conn::read_some).
+  bool drained = false;
+  // Whether bytes tend to arrive between a short read and the next one
+  // (Conn::read_some): refill > 0 predicts they do (0..3, up on a read that
+  // found bytes, down on one that found none); at 0, probe_in counts the
+  // reads that wait first before the next one tries, probe_gap apart.
+  std::uint8_t refill = 0;
+  std::uint8_t probe_in = 0;
+  std::uint8_t probe_gap = 1;
   std::string unlink_path;      // a Unix listener's socket file
   Chan<std::monostate> closed;  // closed by close(): ends accept's back-off
 
@@ -630,33 +638,61 @@ class Conn : public detail::FdHandle {
     detail::prepare(fd, 'r', "read");
     if (n == 0) return 0;
     // A short read of a TCP socket emptied its receive queue (the kernel
-    // copies everything queued, up to n), so this read waits for readiness
-    // before it reads, instead of paying for a read that fails with EAGAIN
-    // (in a request-response exchange, a third of the system calls). Bytes
-    // that arrived since are an edge-triggered event, which the poll
-    // descriptor keeps until this wait: it returns at once. The exceptions
-    // are what a read finds with no later event — the peer's end of stream
-    // or an error, and urgent data, at whose mark a read stops with bytes
-    // still queued: once an event announced any of them
-    // (PollDesc::sticky_read, set before the event wakes anyone), every
-    // read is tried first. (Unix stream sockets are left out: a read stops
-    // at passed descriptors and credentials too.) Plain threads wait in
-    // poll(2), which sees queued bytes whatever the reason.
+    // copies everything queued, up to n). Whether the next read should try
+    // recv first, as Go does, or wait for readiness first depends on the
+    // traffic. In a request-response exchange the socket is still empty,
+    // and a recv would fail with EAGAIN (a third of the system calls); in
+    // a stream, bytes keep arriving while the reader works (the echo's
+    // write, say), and a wait that parks until the poller reports them
+    // costs a switch and a poll where a recv would have found them. So the
+    // read predicts from the past: refill > 0 (bytes were found after
+    // short reads) tries recv first; at 0 it waits first, except that
+    // every probe_gap-th such read tries anyway (the gap doubles up to 64
+    // while they find nothing), so that a connection that turns into a
+    // stream is noticed. Waiting first is sound because bytes that arrived
+    // since are an edge-triggered event, which the poll descriptor keeps
+    // until this wait: it returns at once. The exceptions are what a read
+    // finds with no later event — the peer's end of stream or an error,
+    // and urgent data, at whose mark a read stops with bytes still queued:
+    // once an event announced any of them (PollDesc::sticky_read, set
+    // before the event wakes anyone), every read is tried first. (Unix
+    // stream sockets are left out: a read stops at passed descriptors and
+    // credentials too.) Plain threads wait in poll(2), which sees queued
+    // bytes whatever the reason.
     // Memory ordering: relaxed — an event that set sticky_read was either
     // consumed by an earlier wait of this reader, whose wake-up
     // (pd_unblock's CAS) published the store, or it is still to come and
     // ends the wait below.
-    if (std::exchange(fd->drained, false) && !fd->pd->sticky_read.load(std::memory_order_relaxed))
-      detail::wait_io(fd, 'r', "read");
+    bool probe = false;
+    if (std::exchange(fd->drained, false) && !fd->pd->sticky_read.load(std::memory_order_relaxed)) {
+      if (fd->refill > 0 || fd->probe_in == 0) {
+        probe = true;
+      } else {
+        --fd->probe_in;
+        detail::wait_io(fd, 'r', "read");
+      }
+    }
     for (;;) {
       // recv, not read: a socket needs none of read(2)'s file-position layer.
       const ssize_t r = ::recv(fd->sysfd, buf, n, 0);
       if (r >= 0) {
+        if (probe) {  // bytes came after the short read
+          fd->refill = static_cast<std::uint8_t>(goro::detail::min_of(fd->refill + 1, 3));
+          fd->probe_gap = 1;
+        }
         fd->drained = r > 0 && static_cast<std::size_t>(r) < n && fd->sotype == SOCK_STREAM && fd->family != AF_UNIX;
         return static_cast<std::size_t>(r);
       }
       if (errno == EINTR) continue;
       if (errno != EAGAIN) detail::throw_op(fd, "read", errno);
+      if (std::exchange(probe, false)) {  // none came: predict less
+        if (fd->refill > 0) {
+          --fd->refill;
+        } else {
+          fd->probe_gap = static_cast<std::uint8_t>(goro::detail::min_of(fd->probe_gap * 2, 64));
+        }
+        fd->probe_in = fd->probe_gap;
+      }
       detail::wait_io(fd, 'r', "read");
     }
   }
