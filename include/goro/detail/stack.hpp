@@ -231,9 +231,11 @@ class StackPool {
 
   // The canary of an unguarded stack is its lowest word, which must still
   // read zero (as mmap gave it, or as trimming left it). Nothing is written
-  // at creation: reading an untouched page maps the shared zero page and
-  // costs no memory, where a written canary would commit one more page per
-  // goroutine.
+  // at creation: on most kernels reading an untouched page maps the shared
+  // zero page and costs no memory, where a written canary would commit one
+  // more page per goroutine. Some kernels (the benchmark machine's VM, see
+  // README "Where goro is behind", live_memory) commit a private page for
+  // the read as well: there each unguarded stack holds its bottom page.
   static bool canary_intact(const Stack& s) noexcept {
     return s.guarded || *reinterpret_cast<const volatile std::uint64_t*>(s.base) == 0;
   }
