@@ -377,10 +377,11 @@ TEST_CASE("bytes that arrive while a reader works are read without a wait for th
 }
 
 TEST_CASE("a read that stops at TCP urgent data is not taken for an emptied socket: every in-band byte arrives") {
-  // A short read usually means the socket is empty, and the next read waits
-  // for the poller's next event first. At an urgent mark a read stops with
-  // bytes still queued, and they came with the event already consumed: were
-  // that short read taken for "empty", the reader would wait forever.
+  // A short read usually means the socket is empty, and the next read may
+  // wait for the poller's next event first (Conn::read_some predicts when).
+  // At an urgent mark a read stops with bytes still queued, and they came
+  // with the event already consumed: were that short read taken for
+  // "empty", the reader would wait forever.
   const int procs = GENERATE(1, 2, 4, 8);
   std::string got;
   std::error_code err;
